@@ -1,0 +1,195 @@
+//! `rota sim bench`: one full cycle on a synthetic cluster, timed per phase, against a first-fit
+//! floor over the same snapshot.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use rota_scheduler::synthetic::{self, Shape};
+use rota_scheduler::{Config, Cycle, Plan};
+use serde::Serialize;
+
+use super::Output;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Nodes in the cluster.
+    #[arg(long, default_value_t = 10_000)]
+    nodes: u32,
+    /// GPUs per node.
+    #[arg(long, default_value_t = 8)]
+    gpus_per_node: u32,
+    /// Projects.
+    #[arg(long, default_value_t = 1_000)]
+    projects: u32,
+    /// Departments the projects are spread over.
+    #[arg(long, default_value_t = 100)]
+    departments: u32,
+    /// Workloads running at the start.
+    #[arg(long, default_value_t = 50_000)]
+    running: u32,
+    /// Workloads pending.
+    #[arg(long, default_value_t = 100_000)]
+    pending: u32,
+    /// Seed of the synthetic load.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Times to run the cycle; the median is reported.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+    repeat: u32,
+    /// `text`, or `json` for a JSON object on the last line.
+    #[arg(long, short, value_enum, default_value_t)]
+    output: Output,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+struct Phases {
+    prepare_ms: f64,
+    fair_share_ms: f64,
+    allocate_ms: f64,
+    consolidate_ms: f64,
+    reclaim_ms: f64,
+    preempt_ms: f64,
+    finish_ms: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Figures {
+    cycle_ms: f64,
+    floor_ms: f64,
+    placements: usize,
+    evictions: usize,
+    placements_per_s: f64,
+    floor_placements: usize,
+    phases: Phases,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn one_cycle(
+    snapshot: &rota_scheduler::Snapshot,
+    config: &Config,
+) -> Result<(Phases, f64, Plan), String> {
+    let mut phases = Phases::default();
+    let start = Instant::now();
+    let mut mark = start;
+    let mut lap = |slot: &mut f64| {
+        let now = Instant::now();
+        *slot = ms(now - mark);
+        mark = now;
+    };
+    let mut cycle = Cycle::new(snapshot, config).map_err(|e| e.to_string())?;
+    lap(&mut phases.prepare_ms);
+    cycle.fair_share();
+    lap(&mut phases.fair_share_ms);
+    cycle.allocate();
+    lap(&mut phases.allocate_ms);
+    cycle.consolidate();
+    lap(&mut phases.consolidate_ms);
+    cycle.reclaim();
+    lap(&mut phases.reclaim_ms);
+    cycle.preempt();
+    lap(&mut phases.preempt_ms);
+    let plan = cycle.finish();
+    lap(&mut phases.finish_ms);
+    Ok((phases, ms(start.elapsed()), plan))
+}
+
+pub fn run(args: &BenchArgs) -> ExitCode {
+    let shape = Shape {
+        nodes: args.nodes,
+        gpus_per_node: args.gpus_per_node,
+        projects: args.projects,
+        departments: args.departments,
+        running: args.running,
+        pending: args.pending,
+        seed: args.seed,
+    };
+    let snapshot = synthetic::build(shape);
+    let config = Config::default();
+    let running = snapshot.workloads.iter().filter(|w| w.is_running()).count();
+    if args.output == Output::Text {
+        println!(
+            "cluster: {} nodes x {} GPUs, {} projects in {} departments; {} workloads running, {} pending",
+            args.nodes,
+            args.gpus_per_node,
+            args.projects,
+            args.departments,
+            running,
+            snapshot.workloads.len() - running
+        );
+    }
+    let mut runs = Vec::with_capacity(args.repeat as usize);
+    let mut floors = Vec::with_capacity(args.repeat as usize);
+    let mut last_plan = None;
+    let mut floor_placements = 0;
+    for _ in 0..args.repeat {
+        match one_cycle(&snapshot, &config) {
+            Ok((phases, total, plan)) => {
+                runs.push((total, phases));
+                last_plan = Some(plan);
+            }
+            Err(e) => {
+                eprintln!("the synthetic snapshot was refused: {e}");
+                return ExitCode::from(2);
+            }
+        }
+        let start = Instant::now();
+        match rota_scheduler::first_fit(&snapshot, &config) {
+            Ok(n) => floor_placements = n,
+            Err(e) => {
+                eprintln!("the synthetic snapshot was refused: {e}");
+                return ExitCode::from(2);
+            }
+        }
+        floors.push(ms(start.elapsed()));
+    }
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    floors.sort_by(f64::total_cmp);
+    let (cycle_ms, phases) = runs[runs.len() / 2];
+    let floor_ms = floors[floors.len() / 2];
+    let plan = last_plan.unwrap_or_default();
+    let placements = plan.counters.allocated as usize;
+    let figures = Figures {
+        cycle_ms,
+        floor_ms,
+        placements,
+        evictions: plan.evictions.len(),
+        placements_per_s: placements as f64 / (cycle_ms / 1000.0),
+        floor_placements,
+        phases,
+    };
+    match args.output {
+        Output::Text => {
+            println!(
+                "one full cycle (median of {}): {cycle_ms:.1} ms",
+                args.repeat
+            );
+            println!("  prepare      {:>8.1} ms", phases.prepare_ms);
+            println!("  fair share   {:>8.1} ms", phases.fair_share_ms);
+            println!("  allocate     {:>8.1} ms", phases.allocate_ms);
+            println!("  consolidate  {:>8.1} ms", phases.consolidate_ms);
+            println!("  reclaim      {:>8.1} ms", phases.reclaim_ms);
+            println!("  preempt      {:>8.1} ms", phases.preempt_ms);
+            println!("  finish       {:>8.1} ms", phases.finish_ms);
+            println!(
+                "placed {placements} workloads ({:.0}/s), evicted {}, consolidated {}",
+                figures.placements_per_s, figures.evictions, plan.counters.consolidated
+            );
+            println!(
+                "first-fit floor: {floor_ms:.1} ms ({floor_placements} placed); the cycle is {:.2}x the floor",
+                cycle_ms / floor_ms.max(f64::MIN_POSITIVE)
+            );
+        }
+        Output::Json => match serde_json::to_string(&figures) {
+            Ok(json) => println!("{json}"),
+            Err(e) => {
+                eprintln!("cannot write the figures as JSON: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,432 @@
+//! What is free on every node and device, indexed for placement, with checkpoint and rollback so that
+//! actions can try evictions and placements and undo them (KAI's "statement").
+
+use std::collections::BTreeSet;
+
+use crate::error::SnapshotError;
+use crate::index::{Index, portion_of_memory};
+use crate::model::{GpuRequest, GpuSlots, PodPlacement};
+
+/// How pods are spread over the nodes of a pool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlacementStrategy {
+    /// The node with the fewest free GPUs that fits; partly used devices first for fractions.
+    #[default]
+    Binpack,
+    /// The node with the most free GPUs.
+    Spread,
+}
+
+const FULL: u32 = 1000;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Device {
+    /// Thousandths of the device in use.
+    used: u32,
+    used_mib: u64,
+}
+
+#[derive(Debug, Clone)]
+struct NodeState {
+    free_cpu: i64,
+    free_memory: i64,
+    devices: Vec<Device>,
+}
+
+impl NodeState {
+    fn whole_free(&self) -> u32 {
+        self.devices.iter().filter(|d| d.used == 0).count() as u32
+    }
+}
+
+/// What one pod needs of a node.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PodNeed {
+    pub gpu: GpuRequest,
+    pub cpu: i64,
+    pub memory: i64,
+}
+
+#[derive(Debug, Default)]
+struct PoolIndex {
+    strategy: PlacementStrategy,
+    /// (key, name order, node): key is the free whole devices (binpack) or its complement (spread).
+    whole: BTreeSet<(u32, u32, usize)>,
+    /// Partly used devices: (free thousandths, name order, node, device).
+    shared: BTreeSet<(u32, u32, usize, u32)>,
+    free_whole: i64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Cluster {
+    nodes: Vec<NodeState>,
+    pool_of: Vec<usize>,
+    name_order: Vec<u32>,
+    device_mib: Vec<u64>,
+    pools: Vec<PoolIndex>,
+    undo: Vec<(usize, NodeState)>,
+}
+
+/// A point to roll back to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Checkpoint(usize);
+
+impl Cluster {
+    pub fn build(
+        index: &Index<'_>,
+        strategies: &[PlacementStrategy],
+    ) -> Result<Self, SnapshotError> {
+        let snapshot = index.snapshot;
+        let mut cluster = Cluster {
+            nodes: snapshot
+                .nodes
+                .iter()
+                .map(|n| NodeState {
+                    free_cpu: n.cpu_millicores as i64,
+                    free_memory: n.memory_mib as i64,
+                    devices: vec![Device::default(); n.gpus as usize],
+                })
+                .collect(),
+            pool_of: index.nodes.iter().map(|n| n.pool).collect(),
+            name_order: index.nodes.iter().map(|n| n.name_order).collect(),
+            device_mib: snapshot.nodes.iter().map(|n| n.gpu_memory_mib).collect(),
+            pools: strategies
+                .iter()
+                .map(|&strategy| PoolIndex {
+                    strategy,
+                    ..Default::default()
+                })
+                .collect(),
+            undo: Vec::new(),
+        };
+        for n in 0..cluster.nodes.len() {
+            cluster.add_to_index(n);
+        }
+        for job in &index.jobs {
+            let w = job.workload;
+            for pod in &w.placement {
+                let node = index.node_by_name[pod.node.as_str()];
+                let need = PodNeed {
+                    gpu: w.gpu,
+                    cpu: w.cpu_millicores as i64,
+                    memory: w.memory_mib as i64,
+                };
+                cluster.take_exact(node, &pod.gpus, need).map_err(|what| {
+                    SnapshotError::OverAllocated {
+                        node: pod.node.clone(),
+                        what: format!("{what} (workload {})", w.name),
+                    }
+                })?;
+            }
+        }
+        cluster.undo.clear();
+        Ok(cluster)
+    }
+
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint(self.undo.len())
+    }
+
+    pub fn rollback(&mut self, to: Checkpoint) {
+        while self.undo.len() > to.0 {
+            let Some((n, state)) = self.undo.pop() else {
+                break;
+            };
+            self.remove_from_index(n);
+            self.nodes[n] = state;
+            self.add_to_index(n);
+        }
+    }
+
+    /// Keeps every change made so far; only valid with no checkpoint outstanding.
+    pub fn commit(&mut self) {
+        self.undo.clear();
+    }
+
+    pub fn free_whole(&self, pool: usize) -> i64 {
+        self.pools[pool].free_whole
+    }
+
+    /// Free whole devices on node `n`.
+    pub fn whole_free_on(&self, n: usize) -> u32 {
+        self.nodes[n].whole_free()
+    }
+
+    /// The most free whole devices on any one node of the pool.
+    pub fn largest_whole_free(&self, pool: usize) -> u32 {
+        let p = &self.pools[pool];
+        match p.strategy {
+            PlacementStrategy::Binpack => p.whole.last().map_or(0, |k| k.0),
+            PlacementStrategy::Spread => p.whole.first().map_or(0, |k| u32::MAX - k.0),
+        }
+    }
+
+    /// The largest free part of any one device of the pool, in thousandths.
+    pub fn largest_device_free(&self, pool: usize) -> u32 {
+        if self.largest_whole_free(pool) > 0 {
+            FULL
+        } else {
+            self.pools[pool].shared.last().map_or(0, |k| k.0)
+        }
+    }
+
+    /// Chooses a node (and devices) for one pod, takes them, and says where. `avoid` lists nodes
+    /// the pod must not land on.
+    pub fn place_pod(
+        &mut self,
+        pool: usize,
+        need: PodNeed,
+        avoid: &[usize],
+    ) -> Option<PodPlacementAt> {
+        let (node, gpus) = match need.gpu {
+            GpuRequest::Devices(k) => {
+                let node = self.find_whole(pool, k, need, avoid)?;
+                (node, GpuSlots::Devices(self.lowest_free_devices(node, k)))
+            }
+            GpuRequest::Portion(_) | GpuRequest::MemoryMib(_) => {
+                self.find_shared(pool, need, avoid)?
+            }
+        };
+        if let Err(what) = self.take_exact(node, &gpus, need) {
+            debug_assert!(false, "chosen placement did not fit: {what}");
+            return None;
+        }
+        Some(PodPlacementAt { node, gpus })
+    }
+
+    /// Gives back what a pod held.
+    pub fn release(&mut self, node: usize, gpus: &GpuSlots, need: PodNeed) {
+        self.save(node);
+        self.remove_from_index(node);
+        let state = &mut self.nodes[node];
+        state.free_cpu += need.cpu;
+        state.free_memory += need.memory;
+        match gpus {
+            GpuSlots::Devices(devs) => {
+                for &d in devs {
+                    if let Some(dev) = state.devices.get_mut(d as usize) {
+                        *dev = Device::default();
+                    }
+                }
+            }
+            GpuSlots::Shared {
+                device,
+                portion,
+                memory_mib,
+            } => {
+                if let Some(dev) = state.devices.get_mut(*device as usize) {
+                    dev.used = dev.used.saturating_sub(*portion);
+                    dev.used_mib = dev.used_mib.saturating_sub(*memory_mib);
+                }
+            }
+        }
+        self.add_to_index(node);
+    }
+
+    fn find_whole(&self, pool: usize, k: u32, need: PodNeed, avoid: &[usize]) -> Option<usize> {
+        let p = &self.pools[pool];
+        let fits =
+            |&&(_, _, n): &&(u32, u32, usize)| self.fits_cpu_memory(n, need) && !avoid.contains(&n);
+        match p.strategy {
+            PlacementStrategy::Binpack => p.whole.range((k, 0, 0)..).find(fits).map(|e| e.2),
+            PlacementStrategy::Spread => p
+                .whole
+                .range(..=(u32::MAX - k, u32::MAX, usize::MAX))
+                .find(fits)
+                .map(|e| e.2),
+        }
+    }
+
+    fn find_shared(
+        &self,
+        pool: usize,
+        need: PodNeed,
+        avoid: &[usize],
+    ) -> Option<(usize, GpuSlots)> {
+        let p = &self.pools[pool];
+        let on_partial = |&&(_, _, n, d): &&(u32, u32, usize, u32)| {
+            !avoid.contains(&n) && self.fits_cpu_memory(n, need) && self.device_fits(n, d, need.gpu)
+        };
+        let smallest = match need.gpu {
+            GpuRequest::Portion(portion) => portion,
+            _ => 0,
+        };
+        let partial = match p.strategy {
+            PlacementStrategy::Binpack => p.shared.range((smallest, 0, 0, 0)..).find(on_partial),
+            PlacementStrategy::Spread => p.shared.iter().rev().find(on_partial),
+        };
+        let fresh = || {
+            let n = self.find_whole(pool, 1, need, avoid)?;
+            let d = self.lowest_free_devices(n, 1).first().copied()?;
+            self.device_fits(n, d, need.gpu).then_some((n, d))
+        };
+        let (n, d) = match p.strategy {
+            PlacementStrategy::Binpack => partial.map(|e| (e.2, e.3)).or_else(fresh)?,
+            PlacementStrategy::Spread => fresh().or_else(|| partial.map(|e| (e.2, e.3)))?,
+        };
+        let (portion, memory_mib) = self.shared_need(n, need.gpu);
+        Some((
+            n,
+            GpuSlots::Shared {
+                device: d,
+                portion,
+                memory_mib,
+            },
+        ))
+    }
+
+    /// Thousandths and MiB a shared request takes on a device of node `n`.
+    fn shared_need(&self, n: usize, gpu: GpuRequest) -> (u32, u64) {
+        let mib = self.device_mib[n];
+        match gpu {
+            GpuRequest::Portion(p) => (p, mib * u64::from(p) / u64::from(FULL)),
+            GpuRequest::MemoryMib(m) => (portion_of_memory(m, mib), m),
+            GpuRequest::Devices(_) => (FULL, mib),
+        }
+    }
+
+    fn device_fits(&self, n: usize, d: u32, gpu: GpuRequest) -> bool {
+        let (portion, mib) = self.shared_need(n, gpu);
+        self.nodes[n].devices.get(d as usize).is_some_and(|dev| {
+            dev.used + portion <= FULL && dev.used_mib + mib <= self.device_mib[n]
+        })
+    }
+
+    fn fits_cpu_memory(&self, n: usize, need: PodNeed) -> bool {
+        let s = &self.nodes[n];
+        s.free_cpu >= need.cpu && s.free_memory >= need.memory
+    }
+
+    fn lowest_free_devices(&self, n: usize, k: u32) -> Vec<u32> {
+        self.nodes[n]
+            .devices
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.used == 0)
+            .take(k as usize)
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+
+    /// Takes exactly these devices on node `n`, or says what does not fit.
+    fn take_exact(&mut self, n: usize, gpus: &GpuSlots, need: PodNeed) -> Result<(), String> {
+        let device_mib = self.device_mib[n];
+        let state = &self.nodes[n];
+        if state.free_cpu < need.cpu || state.free_memory < need.memory {
+            return Err("not enough CPU or memory".into());
+        }
+        match gpus {
+            GpuSlots::Devices(devs) => {
+                for &d in devs {
+                    match state.devices.get(d as usize) {
+                        None => return Err(format!("it has no GPU {d}")),
+                        Some(dev) if dev.used > 0 => {
+                            return Err(format!("GPU {d} is already in use"));
+                        }
+                        Some(_) => {}
+                    }
+                }
+                if devs.iter().collect::<BTreeSet<_>>().len() != devs.len() {
+                    return Err("a pod lists a GPU twice".into());
+                }
+            }
+            GpuSlots::Shared {
+                device,
+                portion,
+                memory_mib,
+            } => match state.devices.get(*device as usize) {
+                None => return Err(format!("it has no GPU {device}")),
+                Some(dev)
+                    if dev.used + portion > FULL || dev.used_mib + memory_mib > device_mib =>
+                {
+                    return Err(format!("GPU {device} is shared past its capacity"));
+                }
+                Some(_) => {}
+            },
+        }
+        self.save(n);
+        self.remove_from_index(n);
+        let state = &mut self.nodes[n];
+        state.free_cpu -= need.cpu;
+        state.free_memory -= need.memory;
+        match gpus {
+            GpuSlots::Devices(devs) => {
+                for &d in devs {
+                    state.devices[d as usize] = Device {
+                        used: FULL,
+                        used_mib: device_mib,
+                    };
+                }
+            }
+            GpuSlots::Shared {
+                device,
+                portion,
+                memory_mib,
+            } => {
+                let dev = &mut state.devices[*device as usize];
+                dev.used += portion;
+                dev.used_mib += memory_mib;
+            }
+        }
+        self.add_to_index(n);
+        Ok(())
+    }
+
+    fn save(&mut self, n: usize) {
+        self.undo.push((n, self.nodes[n].clone()));
+    }
+
+    fn whole_key(&self, n: usize) -> (u32, u32, usize) {
+        let free = self.nodes[n].whole_free();
+        let key = match self.pools[self.pool_of[n]].strategy {
+            PlacementStrategy::Binpack => free,
+            PlacementStrategy::Spread => u32::MAX - free,
+        };
+        (key, self.name_order[n], n)
+    }
+
+    fn add_to_index(&mut self, n: usize) {
+        let key = self.whole_key(n);
+        let order = self.name_order[n];
+        let free = i64::from(self.nodes[n].whole_free());
+        let pool = &mut self.pools[self.pool_of[n]];
+        pool.whole.insert(key);
+        pool.free_whole += free;
+        for (d, dev) in self.nodes[n].devices.iter().enumerate() {
+            if dev.used > 0 && dev.used < FULL {
+                pool.shared.insert((FULL - dev.used, order, n, d as u32));
+            }
+        }
+    }
+
+    fn remove_from_index(&mut self, n: usize) {
+        let key = self.whole_key(n);
+        let order = self.name_order[n];
+        let free = i64::from(self.nodes[n].whole_free());
+        let pool = &mut self.pools[self.pool_of[n]];
+        pool.whole.remove(&key);
+        pool.free_whole -= free;
+        for (d, dev) in self.nodes[n].devices.iter().enumerate() {
+            if dev.used > 0 && dev.used < FULL {
+                pool.shared.remove(&(FULL - dev.used, order, n, d as u32));
+            }
+        }
+    }
+}
+
+/// A placement by node index; turned into a [`PodPlacement`] for the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PodPlacementAt {
+    pub node: usize,
+    pub gpus: GpuSlots,
+}
+
+impl PodPlacementAt {
+    pub fn named(&self, index: &Index<'_>) -> PodPlacement {
+        PodPlacement {
+            node: index.snapshot.nodes[self.node].name.clone(),
+            gpus: self.gpus.clone(),
+        }
+    }
+}

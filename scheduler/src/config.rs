@@ -1,0 +1,38 @@
+//! Settings of the scheduler that are not part of the cluster's state.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::PlacementStrategy;
+
+/// How the scheduler behaves; the same for every cycle until an admin changes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// Placement per node pool; pools not listed use `default_placement`.
+    pub placement: BTreeMap<String, PlacementStrategy>,
+    /// Placement of pools not listed in `placement`.
+    pub default_placement: PlacementStrategy,
+    /// The most running workloads consolidation may move for one pending workload.
+    pub max_consolidation_movers: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            placement: BTreeMap::new(),
+            default_placement: PlacementStrategy::Binpack,
+            max_consolidation_movers: 8,
+        }
+    }
+}
+
+impl Config {
+    /// The placement strategy of a node pool.
+    pub fn placement_for(&self, pool: &str) -> PlacementStrategy {
+        self.placement
+            .get(pool)
+            .copied()
+            .unwrap_or(self.default_placement)
+    }
+}

@@ -1,0 +1,273 @@
+//! Reclaim: a project within its fair share takes GPUs back from projects above theirs.
+//!
+//! DESIGN.md, "Reclaim". Victim queues are ordered above-deserved first, lower rank first, the most
+//! over max(deserved, fair share) next, the newest last, re-evaluated after every victim; inside a
+//! queue the lowest priority, then the newest, goes first. Victims are added until the workload
+//! fits; the first candidate that fails the victim test ends the search, and if the workload does
+//! not fit by then, nothing is evicted.
+
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
+
+use crate::cycle::{Cycle, JobState};
+use crate::explain::{Action, PendingReason, ReclaimBlock};
+use crate::index::ROOT;
+use crate::plan::EvictionReason;
+use crate::quantity::MilliGpus;
+
+/// Per node pool, per project: running preemptible jobs, lowest priority then newest first.
+pub(crate) type VictimLists = Vec<BTreeMap<usize, Vec<usize>>>;
+
+impl Cycle<'_> {
+    /// Evicts over-share workloads of other projects for pending workloads within their fair share.
+    pub fn reclaim(&mut self) {
+        self.fair_share();
+        let lists = self.victim_lists();
+        // Per (pool, project): the smallest request that found no victims; larger ones skip.
+        let mut hopeless: BTreeMap<(usize, usize), MilliGpus> = BTreeMap::new();
+        for job in self.attempt_order.clone() {
+            if self.state[job] != JobState::Pending {
+                continue;
+            }
+            let Some((pool, reason)) = &self.failure[job] else {
+                continue;
+            };
+            let pool = *pool;
+            if !is_room_shortage(reason) {
+                continue;
+            }
+            let queue = self.index.jobs[job].queue;
+            let request = self.index.job_gpus(job, pool);
+            if hopeless
+                .get(&(pool, queue))
+                .is_some_and(|&smallest| request >= smallest)
+            {
+                self.note_reclaim_block(job, ReclaimBlock::NoVictims);
+                continue;
+            }
+            if let Err(block) = self.reclaim_for(job, pool, &lists[pool]) {
+                if block == ReclaimBlock::NoVictims {
+                    let smallest = hopeless.entry((pool, queue)).or_insert(request);
+                    *smallest = (*smallest).min(request);
+                }
+                self.note_reclaim_block(job, block);
+            }
+        }
+    }
+
+    pub(crate) fn victim_lists(&self) -> VictimLists {
+        let mut lists: VictimLists = vec![BTreeMap::new(); self.index.pools.len()];
+        for (j, job) in self.index.jobs.iter().enumerate() {
+            if let (Some(pool), true) = (job.running_pool, job.workload.preemptible) {
+                lists[pool].entry(job.queue).or_default().push(j);
+            }
+        }
+        for by_queue in &mut lists {
+            for list in by_queue.values_mut() {
+                list.sort_by_key(|&j| {
+                    let w = self.index.jobs[j].workload;
+                    (w.priority, Reverse(w.submission))
+                });
+            }
+        }
+        lists
+    }
+
+    fn note_reclaim_block(&mut self, job: usize, block: ReclaimBlock) {
+        if let Some((_, PendingReason::NoCapacity { reclaim, .. })) = &mut self.failure[job] {
+            *reclaim = block;
+        }
+    }
+
+    fn reclaim_for(
+        &mut self,
+        job: usize,
+        pool: usize,
+        lists: &BTreeMap<usize, Vec<usize>>,
+    ) -> Result<(), ReclaimBlock> {
+        let w = self.index.jobs[job].workload;
+        let queue = self.index.jobs[job].queue;
+        let request = self.index.job_gpus(job, pool);
+        let p = &self.pools[pool];
+        if p.allocated[queue] + request > p.fair_share[queue] {
+            return Err(ReclaimBlock::AboveFairShare {
+                project: self.index.queues[queue].name.clone(),
+                fair_share: p.fair_share[queue],
+                allocated: p.allocated[queue],
+            });
+        }
+        if self
+            .quota_refusal(job, pool, w.pods, &BTreeMap::new())
+            .is_some()
+        {
+            return Err(ReclaimBlock::NotTried);
+        }
+        // Only a queue with some level above its deserved quota can ever pass the victim test.
+        let queues: Vec<usize> = lists
+            .keys()
+            .copied()
+            .filter(|&vq| {
+                vq != queue
+                    && self
+                        .index
+                        .path(vq)
+                        .any(|a| p.allocated[a] > self.index.quota(a, pool).deserved)
+            })
+            .collect();
+        let mut cursor: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut lost: BTreeMap<usize, MilliGpus> = BTreeMap::new();
+        let mut taken = Vec::new();
+        let start = self.cluster.checkpoint();
+        loop {
+            let next_of = |vq: usize, cursor: &BTreeMap<usize, usize>| {
+                lists[&vq][cursor.get(&vq).copied().unwrap_or(0)..]
+                    .iter()
+                    .position(|&v| self.state[v] == JobState::Running)
+                    .map(|skip| cursor.get(&vq).copied().unwrap_or(0) + skip)
+            };
+            let best = queues
+                .iter()
+                .copied()
+                .filter_map(|vq| next_of(vq, &cursor).map(|at| (vq, at)))
+                .min_by_key(|&(vq, _)| self.victim_queue_key(vq, pool, &lost));
+            let Some((vq, at)) = best else { break };
+            let victim = lists[&vq][at];
+            if !self.passes_victim_test(queue, request, victim, pool, &lost) {
+                break;
+            }
+            cursor.insert(vq, at + 1);
+            let held = self.index.running_gpus(victim);
+            for a in self.index.path(vq) {
+                *lost.entry(a).or_default() += held;
+            }
+            taken.push(victim);
+            self.release_pods(victim);
+            let trial = self.cluster.checkpoint();
+            let fits = self.try_place(job, pool, w.pods, &[]).is_some();
+            self.cluster.rollback(trial);
+            if fits {
+                self.cluster.rollback(start);
+                self.cluster.commit();
+                let project = self.index.queues[queue].name.clone();
+                for &v in &taken {
+                    self.evict(
+                        v,
+                        EvictionReason::Reclaim {
+                            by: w.id,
+                            by_name: w.name.clone(),
+                            by_project: project.clone(),
+                        },
+                    );
+                    self.plan.counters.reclaimed += 1;
+                }
+                self.nominate(job, pool, taken, Action::Reclaim);
+                return Ok(());
+            }
+        }
+        self.cluster.rollback(start);
+        self.cluster.commit();
+        Err(ReclaimBlock::NoVictims)
+    }
+
+    /// Victim queues, best first: above deserved, lower rank, most over its share, newest.
+    fn victim_queue_key(
+        &self,
+        vq: usize,
+        pool: usize,
+        lost: &BTreeMap<usize, MilliGpus>,
+    ) -> (bool, i32, Reverse<i64>, Reverse<usize>) {
+        let p = &self.pools[pool];
+        let quota = self.index.quota(vq, pool);
+        let allocated = p.allocated[vq] - lost.get(&vq).copied().unwrap_or_default();
+        let base = quota.deserved.max(p.fair_share[vq]);
+        (
+            allocated <= quota.deserved,
+            quota.rank,
+            Reverse((allocated - base).0),
+            Reverse(self.index.queues[vq].order),
+        )
+    }
+
+    /// DESIGN.md's victim test for taking `victim` next, `lost` holding what earlier victims took
+    /// from each queue.
+    fn passes_victim_test(
+        &self,
+        reclaimer: usize,
+        request: MilliGpus,
+        victim: usize,
+        pool: usize,
+        lost: &BTreeMap<usize, MilliGpus>,
+    ) -> bool {
+        let p = &self.pools[pool];
+        let victim_queue = self.index.jobs[victim].queue;
+        let mut r_path: Vec<usize> = self.index.path(reclaimer).collect();
+        r_path.push(ROOT);
+        let mut v_path: Vec<usize> = self.index.path(victim_queue).collect();
+        v_path.push(ROOT);
+        let Some(v_at) = v_path.iter().position(|q| r_path.contains(q)) else {
+            return false;
+        };
+        let lca = v_path[v_at];
+        let Some(r_at) = r_path.iter().position(|&q| q == lca) else {
+            return false;
+        };
+        if v_at == 0 || r_at == 0 {
+            return false; // one contains the other: not two sides to compare
+        }
+        let (r_side, v_side) = (r_path[r_at - 1], v_path[v_at - 1]);
+        let (r_quota, v_quota) = (
+            self.index.quota(r_side, pool),
+            self.index.quota(v_side, pool),
+        );
+        if v_quota.rank > r_quota.rank {
+            return false;
+        }
+        let v_allocated = p.allocated[v_side] - lost.get(&v_side).copied().unwrap_or_default();
+        let over_share = v_allocated > v_quota.deserved.max(p.fair_share[v_side]);
+        let within_deserved =
+            p.allocated[r_side] + request <= r_quota.deserved && v_allocated > v_quota.deserved;
+        if !(over_share || within_deserved) {
+            return false;
+        }
+        // Along the reclaimer's path, where it goes past its fair share, it must stay below every
+        // sibling that lost GPUs (this victim included).
+        let held = self.index.running_gpus(victim);
+        let lost_after = |q: usize| {
+            lost.get(&q).copied().unwrap_or_default()
+                + if v_path.contains(&q) {
+                    held
+                } else {
+                    MilliGpus::ZERO
+                }
+        };
+        for &a in &r_path[..r_path.len() - 1] {
+            let ratio = (p.allocated[a] + request).ratio(p.fair_share[a]);
+            if ratio <= 1.0 {
+                continue;
+            }
+            let parent = self.index.queues[a].parent.unwrap_or(ROOT);
+            for &sibling in &self.index.queues[parent].children {
+                let sibling_lost = lost_after(sibling);
+                if sibling == a || sibling_lost <= MilliGpus::ZERO {
+                    continue;
+                }
+                let sibling_ratio =
+                    (p.allocated[sibling] - sibling_lost).ratio(p.fair_share[sibling]);
+                if ratio >= sibling_ratio {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Whether allocate failed for lack of room (as opposed to a quota or limit rule).
+pub(crate) fn is_room_shortage(reason: &PendingReason) -> bool {
+    matches!(
+        reason,
+        PendingReason::NoCapacity { .. }
+            | PendingReason::Fragmented { .. }
+            | PendingReason::NodeResources { .. }
+    )
+}
