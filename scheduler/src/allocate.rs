@@ -85,7 +85,7 @@ impl Cycle<'_> {
         let mut lists: Vec<Vec<usize>> = vec![Vec::new(); queues];
         let mut nominated = Vec::new();
         for (j, job) in self.index.jobs.iter().enumerate() {
-            if self.state[j] == JobState::Pending && job.pools.contains(&pool) {
+            if self.state[j] == JobState::Pending && self.index.pools_of(j).contains(&pool) {
                 if job.workload.nominated {
                     nominated.push(j);
                 } else {
@@ -111,7 +111,7 @@ impl Cycle<'_> {
         };
         for q in 1..queues {
             if self.index.queues[q].is_project && !walk.lists[q].is_empty() {
-                self.rekey_path(&mut walk, q, pool);
+                self.rekey_path(&mut walk, q, pool, true);
             }
         }
         while let Some(&(_, mut q)) = walk.sets[ROOT].first() {
@@ -128,20 +128,30 @@ impl Cycle<'_> {
             if self.state[job] == JobState::Pending {
                 self.attempt(job, pool);
             }
-            self.rekey_path(&mut walk, q, pool);
+            let placed = self.state[job] == JobState::Bound;
+            self.rekey_path(&mut walk, q, pool, placed);
         }
     }
 
     /// Re-files `q` and its ancestors in their parents' sets after `q` changed.
-    fn rekey_path(&self, walk: &mut Walk, q: usize, pool: usize) {
+    ///
+    /// When no allocation changed (`placed` false), a queue whose key stays the same leaves its
+    /// ancestors' keys the same too: their next request is the same size and their allocation did
+    /// not move, so the walk up stops there.
+    fn rekey_path(&self, walk: &mut Walk, q: usize, pool: usize, placed: bool) {
         let mut x = q;
         while x != ROOT {
             let parent = self.index.queues[x].parent.unwrap_or(ROOT);
+            let key = walk
+                .head(x, |q| self.index.queues[q].is_project)
+                .map(|job| self.order_key(x, job, pool));
+            if !placed && key.is_some() && key == walk.key[x] {
+                return;
+            }
             if let Some(old) = walk.key[x].take() {
                 walk.sets[parent].remove(&(old, x));
             }
-            if let Some(job) = walk.head(x, |q| self.index.queues[q].is_project) {
-                let key = self.order_key(x, job, pool);
+            if let Some(key) = key {
                 walk.sets[parent].insert((key, x));
                 walk.key[x] = Some(key);
             }

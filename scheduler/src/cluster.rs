@@ -66,6 +66,8 @@ pub(crate) struct Cluster {
     device_mib: Vec<u64>,
     pools: Vec<PoolIndex>,
     undo: Vec<(usize, NodeState)>,
+    /// Off while the snapshot's placements are loaded: there is nothing to roll back to.
+    recording: bool,
 }
 
 /// A point to roll back to.
@@ -99,14 +101,14 @@ impl Cluster {
                 })
                 .collect(),
             undo: Vec::new(),
+            recording: false,
         };
         for n in 0..cluster.nodes.len() {
             cluster.add_to_index(n);
         }
         for job in &index.jobs {
             let w = job.workload;
-            for pod in &w.placement {
-                let node = index.node_by_name[pod.node.as_str()];
+            for (pod, &node) in w.placement.iter().zip(&job.nodes) {
                 let need = PodNeed {
                     gpu: w.gpu,
                     cpu: w.cpu_millicores as i64,
@@ -120,7 +122,7 @@ impl Cluster {
                 })?;
             }
         }
-        cluster.undo.clear();
+        cluster.recording = true;
         Ok(cluster)
     }
 
@@ -327,7 +329,7 @@ impl Cluster {
                         Some(_) => {}
                     }
                 }
-                if devs.iter().collect::<BTreeSet<_>>().len() != devs.len() {
+                if devs.iter().enumerate().any(|(i, d)| devs[..i].contains(d)) {
                     return Err("a pod lists a GPU twice".into());
                 }
             }
@@ -374,7 +376,9 @@ impl Cluster {
     }
 
     fn save(&mut self, n: usize) {
-        self.undo.push((n, self.nodes[n].clone()));
+        if self.recording {
+            self.undo.push((n, self.nodes[n].clone()));
+        }
     }
 
     fn whole_key(&self, n: usize) -> (u32, u32, usize) {

@@ -76,7 +76,7 @@ impl Cycle<'_> {
                     continue;
                 }
                 if let GpuRequest::Devices(d) = self.index.jobs[m].workload.gpu {
-                    for n in self.nodes_of(m) {
+                    for &n in self.nodes_of(m) {
                         *movable.entry(n).or_default() += d;
                     }
                 }
@@ -90,7 +90,7 @@ impl Cycle<'_> {
             .iter()
             .copied()
             .filter(|&m| m != job && self.state[m] == JobState::Running)
-            .filter(|&m| self.nodes_of(m).into_iter().any(promising))
+            .filter(|&m| self.nodes_of(m).iter().any(|&n| promising(n)))
             .take(self.config.max_consolidation_movers)
             .collect()
     }
@@ -135,7 +135,7 @@ impl Cycle<'_> {
     ) -> Option<Vec<(usize, Vec<PodPlacementAt>)>> {
         let mut moved = Vec::with_capacity(chosen.len());
         for &m in chosen {
-            let avoid = self.nodes_of(m);
+            let avoid = self.nodes_of(m).to_vec();
             let need = self.pod_need(m);
             let pods = self.index.jobs[m].workload.placement.len();
             let mut placed = Vec::with_capacity(pods);

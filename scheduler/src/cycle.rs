@@ -129,7 +129,7 @@ impl<'a> Cycle<'a> {
                 match job.running_pool {
                     Some(p) if p == pool => own[job.queue] += self.index.running_gpus(j),
                     Some(_) => {}
-                    None if job.pools.first() == Some(&pool) => {
+                    None if self.index.pools_of(j).first() == Some(&pool) => {
                         own[job.queue] += self.index.job_gpus(j, pool)
                     }
                     None => {}
@@ -276,20 +276,15 @@ impl<'a> Cycle<'a> {
     /// Frees a running job's pods in the cluster state (for a trial, under a checkpoint).
     pub(crate) fn release_pods(&mut self, job: usize) {
         let need = self.pod_need(job);
-        for pod in &self.index.jobs[job].workload.placement {
-            let node = self.index.node_by_name[pod.node.as_str()];
+        let j = &self.index.jobs[job];
+        for (pod, &node) in j.workload.placement.iter().zip(&j.nodes) {
             self.cluster.release(node, &pod.gpus, need);
         }
     }
 
     /// Nodes a running job's pods are on.
-    pub(crate) fn nodes_of(&self, job: usize) -> Vec<usize> {
-        self.index.jobs[job]
-            .workload
-            .placement
-            .iter()
-            .map(|p| self.index.node_by_name[p.node.as_str()])
-            .collect()
+    pub(crate) fn nodes_of(&self, job: usize) -> &[usize] {
+        &self.index.jobs[job].nodes
     }
 
     /// A job now waits for the GPUs its victims free: it is promised them (charged to its project
@@ -349,8 +344,8 @@ impl<'a> Cycle<'a> {
                     },
                     None => continue,
                 },
-                JobState::Pending => match &self.failure[job] {
-                    Some((_, reason)) => reason.clone(),
+                JobState::Pending => match self.failure[job].take() {
+                    Some((_, reason)) => reason,
                     None => PendingReason::NoNodePool {
                         pools: w.pools.clone(),
                     },

@@ -23,14 +23,13 @@ pub fn first_fit(snapshot: &Snapshot, config: &Config) -> Result<usize, Snapshot
     pending.sort_by_key(|&j| index.jobs[j].workload.submission);
     let mut placed = 0;
     for j in pending {
-        let job = &index.jobs[j];
-        let w = job.workload;
+        let w = index.jobs[j].workload;
         let need = crate::cluster::PodNeed {
             gpu: w.gpu,
             cpu: w.cpu_millicores as i64,
             memory: w.memory_mib as i64,
         };
-        for &pool in &job.pools {
+        for &pool in index.pools_of(j) {
             let start = cluster.checkpoint();
             let fitted = (0..w.pods)
                 .take_while(|_| cluster.place_pod(pool, need, &[]).is_some())

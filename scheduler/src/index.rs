@@ -41,18 +41,20 @@ pub(crate) struct Job<'a> {
     pub workload: &'a Workload,
     /// The project's queue index.
     pub queue: usize,
-    /// Pools it may run in, in order of preference.
-    pub pools: Vec<usize>,
+    /// Pools it may run in, in order of preference; `None`: every pool, in the index's order.
+    pub pools: Option<Vec<usize>>,
     /// The pool its pods run in, if running.
     pub running_pool: Option<usize>,
+    /// The node of each running pod, in placement order.
+    pub nodes: Vec<usize>,
 }
 
 #[derive(Debug)]
 pub(crate) struct Index<'a> {
     pub snapshot: &'a Snapshot,
     pub pools: Vec<PoolInfo>,
+    all_pools: Vec<usize>,
     pub nodes: Vec<NodeInfo>,
-    pub node_by_name: BTreeMap<&'a str, usize>,
     pub queues: Vec<QueueInfo>,
     pub jobs: Vec<Job<'a>>,
 }
@@ -68,11 +70,12 @@ impl<'a> Index<'a> {
             .map(|(i, q)| (q.name.as_str(), i))
             .collect();
         let mut jobs = Vec::with_capacity(snapshot.workloads.len());
-        let mut ids = BTreeSet::new();
+        let mut ids: Vec<u64> = snapshot.workloads.iter().map(|w| w.id).collect();
+        ids.sort_unstable();
+        if let Some(pair) = ids.windows(2).find(|p| p[0] == p[1]) {
+            return Err(SnapshotError::DuplicateWorkload(pair[0]));
+        }
         for w in &snapshot.workloads {
-            if !ids.insert(w.id) {
-                return Err(SnapshotError::DuplicateWorkload(w.id));
-            }
             check_request(w)?;
             let queue = *project_queue.get(w.project.as_str()).ok_or_else(|| {
                 SnapshotError::UnknownProject {
@@ -80,30 +83,35 @@ impl<'a> Index<'a> {
                     project: w.project.clone(),
                 }
             })?;
-            let job_pools = if w.pools.is_empty() {
-                (0..pools.len()).collect()
-            } else {
+            let job_pools = (!w.pools.is_empty()).then(|| {
                 w.pools
                     .iter()
                     .filter_map(|p| pools.iter().position(|info| &info.name == p))
                     .collect()
-            };
-            let running_pool = running_pool(w, &node_by_name, &nodes)?;
+            });
+            let (running_pool, on_nodes) = running_pool(w, &node_by_name, &nodes)?;
             jobs.push(Job {
                 workload: w,
                 queue,
                 pools: job_pools,
                 running_pool,
+                nodes: on_nodes,
             });
         }
+        let all_pools = (0..pools.len()).collect();
         Ok(Index {
             snapshot,
             pools,
+            all_pools,
             nodes,
-            node_by_name,
             queues,
             jobs,
         })
+    }
+
+    /// The pools `job` may run in, in order of preference.
+    pub fn pools_of(&self, job: usize) -> &[usize] {
+        self.jobs[job].pools.as_deref().unwrap_or(&self.all_pools)
     }
 
     /// GPUs one pod of `job` counts for in `pool`'s quotas.
@@ -339,12 +347,14 @@ fn check_request(w: &Workload) -> Result<(), SnapshotError> {
     Ok(())
 }
 
+/// The pool a workload runs in and the node of each running pod.
 fn running_pool(
     w: &Workload,
     node_by_name: &BTreeMap<&str, usize>,
     nodes: &[NodeInfo],
-) -> Result<Option<usize>, SnapshotError> {
+) -> Result<(Option<usize>, Vec<usize>), SnapshotError> {
     let mut pool = None;
+    let mut on = Vec::with_capacity(w.placement.len());
     for p in &w.placement {
         let node =
             *node_by_name
@@ -361,6 +371,7 @@ fn running_pool(
             });
         }
         pool = Some(node_pool);
+        on.push(node);
     }
-    Ok(pool)
+    Ok((pool, on))
 }

@@ -15,8 +15,8 @@ impl Cycle<'_> {
     pub fn preempt(&mut self) {
         self.fair_share();
         let lists = self.victim_lists();
-        // (pool, project, priority, request) that failed: a job no higher and no smaller fails too.
-        let mut hopeless: Vec<(usize, usize, i32, MilliGpus)> = Vec::new();
+        // Per (pool, project): (priority, request) that found no room; no higher, no smaller fits.
+        let mut hopeless: BTreeMap<(usize, usize), Vec<(i32, MilliGpus)>> = BTreeMap::new();
         for job in self.attempt_order.clone() {
             if self.state[job] != JobState::Pending {
                 continue;
@@ -30,23 +30,34 @@ impl Cycle<'_> {
             }
             let w = self.index.jobs[job].workload;
             let queue = self.index.jobs[job].queue;
-            let request = self.index.job_gpus(job, pool);
-            if hopeless.iter().any(|&(p, q, prio, r)| {
-                p == pool && q == queue && w.priority <= prio && request >= r
-            }) {
+            let Some(list) = lists[pool].get(&queue) else {
+                continue;
+            };
+            // The list starts with the lowest priority: nothing below this job, nothing to do.
+            if list
+                .first()
+                .is_none_or(|&v| self.index.jobs[v].workload.priority >= w.priority)
+            {
                 continue;
             }
-            let candidates: Vec<usize> = lists[pool]
-                .get(&queue)
-                .map(|l| {
-                    l.iter()
-                        .copied()
-                        .filter(|&v| self.index.jobs[v].workload.priority < w.priority)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let request = self.index.job_gpus(job, pool);
+            let failed = hopeless.entry((pool, queue)).or_default();
+            if failed
+                .iter()
+                .any(|&(prio, r)| w.priority <= prio && request >= r)
+            {
+                continue;
+            }
+            let candidates: Vec<usize> = list
+                .iter()
+                .copied()
+                .take_while(|&v| self.index.jobs[v].workload.priority < w.priority)
+                .collect();
             if !self.preempt_for(job, pool, &candidates) {
-                hopeless.push((pool, queue, w.priority, request));
+                hopeless
+                    .entry((pool, queue))
+                    .or_default()
+                    .push((w.priority, request));
             }
         }
     }

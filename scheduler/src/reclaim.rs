@@ -7,13 +7,38 @@
 //! not fit by then, nothing is evicted.
 
 use std::cmp::Reverse;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cycle::{Cycle, JobState};
 use crate::explain::{Action, PendingReason, ReclaimBlock};
 use crate::index::ROOT;
 use crate::plan::EvictionReason;
 use crate::quantity::MilliGpus;
+
+/// Orders victim queues: above deserved first, lower rank, most over its share, newest.
+type VictimKey = (bool, i32, Reverse<i64>, Reverse<usize>);
+
+/// Victim queues of one pool, best first, each filed under its current key.
+#[derive(Debug, Default)]
+struct VictimOrder {
+    set: BTreeSet<(VictimKey, usize)>,
+    key: BTreeMap<usize, VictimKey>,
+}
+
+impl VictimOrder {
+    fn insert(&mut self, queue: usize, key: VictimKey) {
+        if let Some(old) = self.key.insert(queue, key) {
+            self.set.remove(&(old, queue));
+        }
+        self.set.insert((key, queue));
+    }
+
+    fn remove(&mut self, queue: usize) {
+        if let Some(old) = self.key.remove(&queue) {
+            self.set.remove(&(old, queue));
+        }
+    }
+}
 
 /// Per node pool, per project: running preemptible jobs, lowest priority then newest first.
 pub(crate) type VictimLists = Vec<BTreeMap<usize, Vec<usize>>>;
@@ -23,6 +48,25 @@ impl Cycle<'_> {
     pub fn reclaim(&mut self) {
         self.fair_share();
         let lists = self.victim_lists();
+        // Only a queue with some level above its deserved quota can ever pass the victim test;
+        // allocations only shrink for victims during the phase, so the order is drawn up once and
+        // kept current as reclaims succeed.
+        let mut orders: Vec<VictimOrder> = (0..self.index.pools.len())
+            .map(|pool| {
+                let p = &self.pools[pool];
+                let mut order = VictimOrder::default();
+                for &vq in lists[pool].keys() {
+                    if self
+                        .index
+                        .path(vq)
+                        .any(|a| p.allocated[a] > self.index.quota(a, pool).deserved)
+                    {
+                        order.insert(vq, self.victim_queue_key(vq, pool, &BTreeMap::new()));
+                    }
+                }
+                order
+            })
+            .collect();
         // Per (pool, project): the smallest request that found no victims; larger ones skip.
         let mut hopeless: BTreeMap<(usize, usize), MilliGpus> = BTreeMap::new();
         for job in self.attempt_order.clone() {
@@ -45,7 +89,7 @@ impl Cycle<'_> {
                 self.note_reclaim_block(job, ReclaimBlock::NoVictims);
                 continue;
             }
-            if let Err(block) = self.reclaim_for(job, pool, &lists[pool]) {
+            if let Err(block) = self.reclaim_for(job, pool, &lists[pool], &mut orders[pool]) {
                 if block == ReclaimBlock::NoVictims {
                     let smallest = hopeless.entry((pool, queue)).or_insert(request);
                     *smallest = (*smallest).min(request);
@@ -84,6 +128,7 @@ impl Cycle<'_> {
         job: usize,
         pool: usize,
         lists: &BTreeMap<usize, Vec<usize>>,
+        order: &mut VictimOrder,
     ) -> Result<(), ReclaimBlock> {
         let w = self.index.jobs[job].workload;
         let queue = self.index.jobs[job].queue;
@@ -102,71 +147,84 @@ impl Cycle<'_> {
         {
             return Err(ReclaimBlock::NotTried);
         }
-        // Only a queue with some level above its deserved quota can ever pass the victim test.
-        let queues: Vec<usize> = lists
-            .keys()
-            .copied()
-            .filter(|&vq| {
-                vq != queue
-                    && self
-                        .index
-                        .path(vq)
-                        .any(|a| p.allocated[a] > self.index.quota(a, pool).deserved)
-            })
-            .collect();
         let mut cursor: BTreeMap<usize, usize> = BTreeMap::new();
         let mut lost: BTreeMap<usize, MilliGpus> = BTreeMap::new();
         let mut taken = Vec::new();
+        // Keys of the queues this attempt re-filed, as they were: restored if it fails.
+        let mut touched: BTreeMap<usize, VictimKey> = BTreeMap::new();
         let start = self.cluster.checkpoint();
-        loop {
-            let next_of = |vq: usize, cursor: &BTreeMap<usize, usize>| {
-                lists[&vq][cursor.get(&vq).copied().unwrap_or(0)..]
+        let outcome = loop {
+            let mut best = None;
+            let mut exhausted = Vec::new();
+            for &(_, vq) in &order.set {
+                if vq == queue {
+                    continue;
+                }
+                let from = cursor.get(&vq).copied().unwrap_or(0);
+                match lists[&vq][from..]
                     .iter()
                     .position(|&v| self.state[v] == JobState::Running)
-                    .map(|skip| cursor.get(&vq).copied().unwrap_or(0) + skip)
-            };
-            let best = queues
-                .iter()
-                .copied()
-                .filter_map(|vq| next_of(vq, &cursor).map(|at| (vq, at)))
-                .min_by_key(|&(vq, _)| self.victim_queue_key(vq, pool, &lost));
-            let Some((vq, at)) = best else { break };
+                {
+                    Some(skip) => {
+                        best = Some((vq, from + skip));
+                        break;
+                    }
+                    None if from == 0 => exhausted.push(vq),
+                    None => {}
+                }
+            }
+            for vq in exhausted {
+                order.remove(vq);
+            }
+            let Some((vq, at)) = best else { break false };
             let victim = lists[&vq][at];
             if !self.passes_victim_test(queue, request, victim, pool, &lost) {
-                break;
+                break false;
             }
             cursor.insert(vq, at + 1);
             let held = self.index.running_gpus(victim);
             for a in self.index.path(vq) {
                 *lost.entry(a).or_default() += held;
             }
+            if let Some(&was) = order.key.get(&vq) {
+                touched.entry(vq).or_insert(was);
+            }
+            order.insert(vq, self.victim_queue_key(vq, pool, &lost));
             taken.push(victim);
             self.release_pods(victim);
             let trial = self.cluster.checkpoint();
             let fits = self.try_place(job, pool, w.pods, &[]).is_some();
             self.cluster.rollback(trial);
             if fits {
-                self.cluster.rollback(start);
-                self.cluster.commit();
-                let project = self.index.queues[queue].name.clone();
-                for &v in &taken {
-                    self.evict(
-                        v,
-                        EvictionReason::Reclaim {
-                            by: w.id,
-                            by_name: w.name.clone(),
-                            by_project: project.clone(),
-                        },
-                    );
-                    self.plan.counters.reclaimed += 1;
-                }
-                self.nominate(job, pool, taken, Action::Reclaim);
-                return Ok(());
+                break true;
             }
-        }
+        };
         self.cluster.rollback(start);
         self.cluster.commit();
-        Err(ReclaimBlock::NoVictims)
+        if !outcome {
+            for (vq, was) in touched {
+                order.insert(vq, was);
+            }
+            return Err(ReclaimBlock::NoVictims);
+        }
+        let project = self.index.queues[queue].name.clone();
+        for &v in &taken {
+            let reason = EvictionReason::Reclaim {
+                by: w.id,
+                by_name: w.name.clone(),
+                by_project: project.clone(),
+            };
+            self.evict(v, reason);
+            self.plan.counters.reclaimed += 1;
+        }
+        self.nominate(job, pool, taken, Action::Reclaim);
+        // Allocations moved for real: re-file the queues that lost GPUs and the one that gained.
+        for vq in touched.into_keys().chain(std::iter::once(queue)) {
+            if order.key.contains_key(&vq) {
+                order.insert(vq, self.victim_queue_key(vq, pool, &BTreeMap::new()));
+            }
+        }
+        Ok(())
     }
 
     /// Victim queues, best first: above deserved, lower rank, most over its share, newest.
@@ -175,7 +233,7 @@ impl Cycle<'_> {
         vq: usize,
         pool: usize,
         lost: &BTreeMap<usize, MilliGpus>,
-    ) -> (bool, i32, Reverse<i64>, Reverse<usize>) {
+    ) -> VictimKey {
         let p = &self.pools[pool];
         let quota = self.index.quota(vq, pool);
         let allocated = p.allocated[vq] - lost.get(&vq).copied().unwrap_or_default();

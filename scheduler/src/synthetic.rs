@@ -42,8 +42,10 @@ impl SplitMix {
     }
 }
 
-/// Builds the snapshot: quotas add up to the cluster's GPUs; workloads ask for 1, 2, 4 or 8 GPUs
-/// (mostly 1), a tenth are workspaces, a few are multi-pod gangs.
+/// Builds the snapshot: quotas add up to the cluster's GPUs; workloads ask for 1 (85%), 2 (10%),
+/// 4 (4%) or 8 GPUs (1%); one in 25 trainings is a 2-pod gang. Of the running, a tenth are
+/// workspaces and one in 20 has medium priority; the pending are trainings, one in 50 of medium
+/// priority.
 pub fn build(shape: Shape) -> Snapshot {
     let mut rng = SplitMix(shape.seed);
     let nodes: Vec<Node> = (0..shape.nodes)
@@ -87,14 +89,16 @@ pub fn build(shape: Shape) -> Snapshot {
     let mut next_node = 0usize;
     let mut workloads = Vec::with_capacity((shape.running + shape.pending) as usize);
     for i in 0..shape.running + shape.pending {
-        let gpus = match rng.below(20) {
-            0..=13 => 1,
-            14..=16 => 2,
-            17..=18 => 4,
+        let gpus = match rng.below(100) {
+            0..=84 => 1,
+            85..=94 => 2,
+            95..=98 => 4,
             _ => 8,
         }
         .min(shape.gpus_per_node.max(1));
-        let workspace = rng.below(10) == 0;
+        // A backlog is trainings: workspaces and inference start at once or preempt their way in.
+        let backlog = i >= shape.running;
+        let workspace = !backlog && rng.below(10) == 0;
         let gang = !workspace && rng.below(25) == 0;
         let pods = if gang { 2 } else { 1 };
         let kind = if workspace {
@@ -114,7 +118,7 @@ pub fn build(shape: Shape) -> Snapshot {
             gpu: GpuRequest::Devices(gpus),
             cpu_millicores: 1000,
             memory_mib: 4096,
-            priority: if rng.below(8) == 0 {
+            priority: if rng.below(if backlog { 50 } else { 20 }) == 0 {
                 priority::MEDIUM
             } else {
                 kind.default_priority()

@@ -175,8 +175,12 @@ pub fn run(args: &BenchArgs) -> ExitCode {
             println!("  preempt      {:>8.1} ms", phases.preempt_ms);
             println!("  finish       {:>8.1} ms", phases.finish_ms);
             println!(
-                "placed {placements} workloads ({:.0}/s), evicted {}, consolidated {}",
-                figures.placements_per_s, figures.evictions, plan.counters.consolidated
+                "placed {placements} workloads ({:.0}/s); evicted {} (reclaim {}, preempt {}); consolidated {}",
+                figures.placements_per_s,
+                figures.evictions,
+                plan.counters.reclaimed,
+                plan.counters.preempted,
+                plan.counters.consolidated
             );
             println!(
                 "first-fit floor: {floor_ms:.1} ms ({floor_placements} placed); the cycle is {:.2}x the floor",
