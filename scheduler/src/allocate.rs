@@ -75,17 +75,22 @@ impl Cycle<'_> {
     /// Places pending workloads on free GPUs, pool by pool.
     pub fn allocate(&mut self) {
         self.fair_share();
-        for pool in 0..self.index.pools.len() {
-            self.allocate_in(pool);
+        // Preferences first: every job's first pool, then every job's second, and so on.
+        let choices = (0..self.index.jobs.len()).map(|j| self.index.pools_of(j).len()).max().unwrap_or(0);
+        for choice in 0..choices {
+            for pool in 0..self.index.pools.len() {
+                self.allocate_in(pool, choice);
+            }
         }
     }
 
-    fn allocate_in(&mut self, pool: usize) {
+    /// Allocates in `pool` the pending jobs for which it is the `choice`-th preference.
+    fn allocate_in(&mut self, pool: usize, choice: usize) {
         let queues = self.index.queues.len();
         let mut lists: Vec<Vec<usize>> = vec![Vec::new(); queues];
         let mut nominated = Vec::new();
         for (j, job) in self.index.jobs.iter().enumerate() {
-            if self.state[j] == JobState::Pending && self.index.pools_of(j).contains(&pool) {
+            if self.state[j] == JobState::Pending && self.index.pools_of(j).get(choice) == Some(&pool) {
                 if job.workload.nominated {
                     nominated.push(j);
                 } else {
