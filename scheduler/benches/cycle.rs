@@ -27,9 +27,11 @@ fn cycle(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("schedule", nodes), &snapshot, |b, s| {
             b.iter(|| schedule(s, &config).map(|plan| plan.binds.len()))
         });
-        group.bench_with_input(BenchmarkId::new("first_fit_floor", nodes), &snapshot, |b, s| {
-            b.iter(|| first_fit(s, &config))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("first_fit_floor", nodes),
+            &snapshot,
+            |b, s| b.iter(|| first_fit(s, &config)),
+        );
     }
     group.finish();
 }

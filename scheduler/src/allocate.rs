@@ -76,7 +76,10 @@ impl Cycle<'_> {
     pub fn allocate(&mut self) {
         self.fair_share();
         // Preferences first: every job's first pool, then every job's second, and so on.
-        let choices = (0..self.index.jobs.len()).map(|j| self.index.pools_of(j).len()).max().unwrap_or(0);
+        let choices = (0..self.index.jobs.len())
+            .map(|j| self.index.pools_of(j).len())
+            .max()
+            .unwrap_or(0);
         for choice in 0..choices {
             for pool in 0..self.index.pools.len() {
                 self.allocate_in(pool, choice);
@@ -90,7 +93,9 @@ impl Cycle<'_> {
         let mut lists: Vec<Vec<usize>> = vec![Vec::new(); queues];
         let mut nominated = Vec::new();
         for (j, job) in self.index.jobs.iter().enumerate() {
-            if self.state[j] == JobState::Pending && self.index.pools_of(j).get(choice) == Some(&pool) {
+            if self.state[j] == JobState::Pending
+                && self.index.pools_of(j).get(choice) == Some(&pool)
+            {
                 if job.workload.nominated {
                     nominated.push(j);
                 } else {

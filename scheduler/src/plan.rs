@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::explain::PendingReason;
-use crate::model::{PodPlacement, WorkloadId};
+use crate::model::{PodPlacement, Snapshot, WorkloadId};
 use crate::quantity::MilliGpus;
 
 /// The outcome of one scheduling cycle.
@@ -34,6 +34,30 @@ impl Plan {
     /// True when the plan changes nothing in the cluster.
     pub fn is_idle(&self) -> bool {
         self.binds.is_empty() && self.evictions.is_empty()
+    }
+
+    /// Carries the plan out on a snapshot, as an executor that stops and starts pods at once
+    /// would: evictions, then binds; the nominations hold for the next cycle only.
+    pub fn apply(&self, snapshot: &mut Snapshot) {
+        let by_id: BTreeMap<WorkloadId, usize> = snapshot
+            .workloads
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.id, i))
+            .collect();
+        for e in &self.evictions {
+            if let Some(&i) = by_id.get(&e.workload) {
+                snapshot.workloads[i].placement.clear();
+            }
+        }
+        for b in &self.binds {
+            if let Some(&i) = by_id.get(&b.workload) {
+                snapshot.workloads[i].placement.push(b.placement.clone());
+            }
+        }
+        for w in &mut snapshot.workloads {
+            w.nominated = self.nominated.contains(&w.id);
+        }
     }
 }
 

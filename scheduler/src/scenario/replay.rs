@@ -170,39 +170,13 @@ impl World {
             let plan =
                 crate::schedule(&self.snapshot, &self.config).map_err(ScenarioError::Snapshot)?;
             let idle = plan.is_idle();
-            self.apply(&plan);
+            plan.apply(&mut self.snapshot);
             self.last_plan = plan;
             if idle {
                 return Ok(Some(cycle));
             }
         }
         Ok(None)
-    }
-
-    /// Carries out a plan: evictions, then binds; nominations hold for the next cycle only.
-    pub fn apply(&mut self, plan: &Plan) {
-        let by_id: BTreeMap<u64, usize> = self
-            .snapshot
-            .workloads
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (w.id, i))
-            .collect();
-        for e in &plan.evictions {
-            if let Some(&i) = by_id.get(&e.workload) {
-                self.snapshot.workloads[i].placement.clear();
-            }
-        }
-        for b in &plan.binds {
-            if let Some(&i) = by_id.get(&b.workload) {
-                self.snapshot.workloads[i]
-                    .placement
-                    .push(b.placement.clone());
-            }
-        }
-        for w in &mut self.snapshot.workloads {
-            w.nominated = plan.nominated.contains(&w.id);
-        }
     }
 
     /// Every live workload as a report row, in submission order.
