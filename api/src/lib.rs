@@ -1,0 +1,8 @@
+//! Rota's REST API as data: the wire types (Run:ai's `/api/v1` shapes) and the validation rules
+//! that the UI, the REST handlers and the CLI all call, so that a rule is written once.
+
+pub mod error;
+pub mod validate;
+pub mod wire;
+
+pub use error::{ApiError, ErrorCode, FieldError};

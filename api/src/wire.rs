@@ -1,0 +1,206 @@
+//! Wire types of the REST API, in Run:ai's `/api/v1` shapes (camelCase JSON).
+
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/v1/token`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenRequest {
+    /// `password`, `app_token` or `client_credentials`.
+    pub grant_type: String,
+    /// For `password`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// For `password`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// For `app_token` (Run:ai spells it so).
+    #[serde(default, rename = "AppId", skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    /// For `app_token`.
+    #[serde(default, rename = "AppSecret", skip_serializing_if = "Option::is_none")]
+    pub app_secret: Option<String>,
+    /// For `client_credentials`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// For `client_credentials`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+}
+
+/// The answer to a token request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenResponse {
+    /// A bearer token (a signed JWT).
+    pub access_token: String,
+}
+
+/// A node pool as other objects refer to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodePoolRef {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// GPU quota of an org unit in one node pool. A limit of -1 means none.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GpuQuota {
+    /// Guaranteed GPUs.
+    pub deserved: f64,
+    /// Hard cap, or -1 for none.
+    pub limit: f64,
+    /// Share of idle GPUs beyond deserved.
+    pub over_quota_weight: i64,
+}
+
+/// An org unit's resources in one node pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnitResources {
+    /// The pool.
+    pub node_pool: NodePoolRef,
+    /// GPU quota there.
+    pub gpu: GpuQuota,
+}
+
+/// A project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The cluster it belongs to.
+    pub cluster_id: String,
+    /// Its department, if any.
+    pub parent_id: Option<String>,
+    /// Its department's name, if any.
+    pub parent_name: Option<String>,
+    /// Higher is served first.
+    pub rank: i32,
+    /// Quota per node pool.
+    pub resources: Vec<UnitResources>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// `GET /api/v1/org-unit/projects`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectList {
+    /// The projects.
+    pub projects: Vec<Project>,
+}
+
+/// One environment variable of a workload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentVariable {
+    /// Name.
+    pub name: String,
+    /// Value.
+    #[serde(default)]
+    pub value: String,
+}
+
+/// Compute asked of each pod.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Compute {
+    /// Whole GPU devices per pod (or a portion below 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_devices_request: Option<f64>,
+    /// `portion` or `memory`; informative, the request fields decide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_request_type: Option<String>,
+    /// A portion of one device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_portion_request: Option<f64>,
+    /// A memory slice of one device, e.g. "5G".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_memory_request: Option<String>,
+    /// CPU cores per pod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_core_request: Option<f64>,
+    /// Memory per pod, e.g. "100M".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_memory_request: Option<String>,
+}
+
+/// What a training or workspace runs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadSpec {
+    /// Container image.
+    #[serde(default)]
+    pub image: String,
+    /// Command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Arguments, one string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<String>,
+    /// Environment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environment_variables: Vec<EnvironmentVariable>,
+    /// Compute per pod.
+    #[serde(default)]
+    pub compute: Compute,
+}
+
+/// `POST /api/v1/workloads/trainings` and `/workspaces`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadCreationRequest {
+    /// Name, unique among the project's live workloads.
+    pub name: String,
+    /// The project's id.
+    pub project_id: String,
+    /// The cluster's id.
+    pub cluster_id: String,
+    /// What it runs.
+    #[serde(default)]
+    pub spec: WorkloadSpec,
+}
+
+/// A workload as lists show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadSummary {
+    /// Its id (a UUID).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// `Training`, `Workspace` or `Inference`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Run:ai's phase: `Pending`, `Running`, `Completed`, …
+    pub phase: String,
+    /// Why it is in that phase (the pending reason), if there is one.
+    pub phase_reason: Option<String>,
+    /// The project's id.
+    pub project_id: String,
+    /// The project's name.
+    pub project_name: String,
+    /// The cluster's id.
+    pub cluster_id: String,
+    /// Priority.
+    pub priority: i32,
+    /// Whether it may be preempted.
+    pub preemptible: bool,
+    /// Pods running.
+    pub running_pods: u32,
+    /// Pods asked for.
+    pub requested_pods: u32,
+    /// GPUs its pods hold, in total.
+    pub allocated_gpus: f64,
+    /// GPUs it asks for, in total.
+    pub requested_gpus: f64,
+    /// Nodes its pods run on.
+    pub nodes: Vec<String>,
+    /// RFC 3339.
+    pub created_at: String,
+}
