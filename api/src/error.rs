@@ -68,7 +68,11 @@ pub struct ApiError {
 impl ApiError {
     /// An error without field details.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError { code, message: message.into(), details: Vec::new() }
+        ApiError {
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
     }
 
     /// A 422 for one field.

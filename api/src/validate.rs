@@ -11,7 +11,10 @@ pub const MAX_PODS: u32 = 1024;
 pub const MAX_NAME_LEN: usize = 63;
 
 fn err(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError { field: field.to_owned(), message: message.into() }
+    FieldError {
+        field: field.to_owned(),
+        message: message.into(),
+    }
 }
 
 /// A name: a lowercase DNS-1123 label of at most 63 characters.
@@ -20,7 +23,13 @@ pub fn name(field: &str, value: &str) -> Result<(), FieldError> {
         return Err(err(field, "is required"));
     }
     if value.len() > MAX_NAME_LEN {
-        return Err(err(field, format!("must be at most {MAX_NAME_LEN} characters (got {})", value.len())));
+        return Err(err(
+            field,
+            format!(
+                "must be at most {MAX_NAME_LEN} characters (got {})",
+                value.len()
+            ),
+        ));
     }
     let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
     if let Some(bad) = value.chars().find(|&c| !ok_char(c)) {
@@ -30,7 +39,10 @@ pub fn name(field: &str, value: &str) -> Result<(), FieldError> {
         ));
     }
     if value.starts_with('-') || value.ends_with('-') {
-        return Err(err(field, format!("must start and end with a letter or digit (got {value:?})")));
+        return Err(err(
+            field,
+            format!("must start and end with a letter or digit (got {value:?})"),
+        ));
     }
     Ok(())
 }
@@ -39,7 +51,10 @@ pub fn name(field: &str, value: &str) -> Result<(), FieldError> {
 pub fn image(field: &str, value: &str) -> Result<(), FieldError> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(err(field, "an image is required, e.g. gcr.io/run-ai-demo/quickstart"));
+        return Err(err(
+            field,
+            "an image is required, e.g. gcr.io/run-ai-demo/quickstart",
+        ));
     }
     if v.chars().any(char::is_whitespace) || v.len() > 512 {
         return Err(err(field, format!("{value:?} is not an image reference")));
@@ -61,10 +76,16 @@ pub enum GpuAsk {
 /// Whole devices: a whole number from 0 to [`MAX_GPUS_PER_POD`].
 pub fn gpu_devices(field: &str, value: f64) -> Result<u32, FieldError> {
     if !value.is_finite() || value < 0.0 || value.fract() != 0.0 {
-        return Err(err(field, format!("must be a whole number of GPUs, 0 or more (got {value})")));
+        return Err(err(
+            field,
+            format!("must be a whole number of GPUs, 0 or more (got {value})"),
+        ));
     }
     if value > f64::from(MAX_GPUS_PER_POD) {
-        return Err(err(field, format!("at most {MAX_GPUS_PER_POD} GPUs per pod (got {value})")));
+        return Err(err(
+            field,
+            format!("at most {MAX_GPUS_PER_POD} GPUs per pod (got {value})"),
+        ));
     }
     Ok(value as u32)
 }
@@ -72,11 +93,17 @@ pub fn gpu_devices(field: &str, value: f64) -> Result<u32, FieldError> {
 /// A portion of one device: strictly between 0 and 1, in thousandths.
 pub fn gpu_portion(field: &str, value: f64) -> Result<u32, FieldError> {
     if !value.is_finite() || value <= 0.0 || value >= 1.0 {
-        return Err(err(field, format!("a GPU portion must be between 0 and 1, exclusive (got {value})")));
+        return Err(err(
+            field,
+            format!("a GPU portion must be between 0 and 1, exclusive (got {value})"),
+        ));
     }
     let thousandths = (value * 1000.0).round();
-    if thousandths < 1.0 || thousandths >= 1000.0 {
-        return Err(err(field, format!("a GPU portion must be between 0.001 and 0.999 (got {value})")));
+    if !(1.0..1000.0).contains(&thousandths) {
+        return Err(err(
+            field,
+            format!("a GPU portion must be between 0.001 and 0.999 (got {value})"),
+        ));
     }
     Ok(thousandths as u32)
 }
@@ -85,9 +112,16 @@ pub fn gpu_portion(field: &str, value: f64) -> Result<u32, FieldError> {
 /// in MiB, rounded up. Must be above zero.
 pub fn memory_mib(field: &str, value: &str) -> Result<u64, FieldError> {
     let v = value.trim();
-    let split = v.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(v.len());
+    let split = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(v.len());
     let (number, unit) = v.split_at(split);
-    let bad = || err(field, format!("{value:?} is not a memory size; write e.g. 5G, 512Mi or 100M"));
+    let bad = || {
+        err(
+            field,
+            format!("{value:?} is not a memory size; write e.g. 5G, 512Mi or 100M"),
+        )
+    };
     let n: f64 = number.parse().map_err(|_| bad())?;
     let bytes_per_unit: f64 = match unit {
         "" => 1.0,
@@ -120,25 +154,46 @@ pub fn gpu_ask(
     memory: Option<&str>,
 ) -> Result<GpuAsk, FieldError> {
     match (portion, memory) {
-        (Some(_), Some(_)) => Err(err(field, "give a GPU portion or a GPU memory size, not both")),
+        (Some(_), Some(_)) => Err(err(
+            field,
+            "give a GPU portion or a GPU memory size, not both",
+        )),
         (Some(p), None) => {
             if devices.is_some_and(|d| d != 1.0) {
-                return Err(err(field, "a GPU portion is a share of one device; gpuDevicesRequest must be 1 or absent"));
+                return Err(err(
+                    field,
+                    "a GPU portion is a share of one device; gpuDevicesRequest must be 1 or absent",
+                ));
             }
-            Ok(GpuAsk::Portion(gpu_portion(&format!("{field}.gpuPortionRequest"), p)?))
+            Ok(GpuAsk::Portion(gpu_portion(
+                &format!("{field}.gpuPortionRequest"),
+                p,
+            )?))
         }
         (None, Some(m)) => {
             if devices.is_some_and(|d| d != 1.0) {
-                return Err(err(field, "a GPU memory size is a slice of one device; gpuDevicesRequest must be 1 or absent"));
+                return Err(err(
+                    field,
+                    "a GPU memory size is a slice of one device; gpuDevicesRequest must be 1 or absent",
+                ));
             }
-            Ok(GpuAsk::MemoryMib(memory_mib(&format!("{field}.gpuMemoryRequest"), m)?))
+            Ok(GpuAsk::MemoryMib(memory_mib(
+                &format!("{field}.gpuMemoryRequest"),
+                m,
+            )?))
         }
         (None, None) => {
             let d = devices.unwrap_or(0.0);
             if d > 0.0 && d < 1.0 {
-                return Ok(GpuAsk::Portion(gpu_portion(&format!("{field}.gpuDevicesRequest"), d)?));
+                return Ok(GpuAsk::Portion(gpu_portion(
+                    &format!("{field}.gpuDevicesRequest"),
+                    d,
+                )?));
             }
-            Ok(GpuAsk::Devices(gpu_devices(&format!("{field}.gpuDevicesRequest"), d)?))
+            Ok(GpuAsk::Devices(gpu_devices(
+                &format!("{field}.gpuDevicesRequest"),
+                d,
+            )?))
         }
     }
 }
@@ -146,7 +201,10 @@ pub fn gpu_ask(
 /// CPU cores per pod: 0 or more, at most 1024; returned in millicores.
 pub fn cpu_millicores(field: &str, cores: f64) -> Result<u64, FieldError> {
     if !cores.is_finite() || !(0.0..=1024.0).contains(&cores) {
-        return Err(err(field, format!("must be between 0 and 1024 cores (got {cores})")));
+        return Err(err(
+            field,
+            format!("must be between 0 and 1024 cores (got {cores})"),
+        ));
     }
     Ok((cores * 1000.0).round() as u64)
 }
@@ -154,11 +212,17 @@ pub fn cpu_millicores(field: &str, cores: f64) -> Result<u64, FieldError> {
 /// Pods and gang minimum: 1 ≤ min ≤ pods ≤ [`MAX_PODS`].
 pub fn pods(field: &str, pods: u32, min_pods: Option<u32>) -> Result<(u32, u32), FieldError> {
     if pods == 0 || pods > MAX_PODS {
-        return Err(err(field, format!("must be between 1 and {MAX_PODS} pods (got {pods})")));
+        return Err(err(
+            field,
+            format!("must be between 1 and {MAX_PODS} pods (got {pods})"),
+        ));
     }
     let min = min_pods.unwrap_or(pods);
     if min == 0 || min > pods {
-        return Err(err(field, format!("the minimum must be between 1 and {pods} pods (got {min})")));
+        return Err(err(
+            field,
+            format!("the minimum must be between 1 and {pods} pods (got {min})"),
+        ));
     }
     Ok((pods, min))
 }
@@ -171,8 +235,11 @@ pub fn quota(
     over_quota_weight: Option<i64>,
 ) -> Result<(i64, Option<i64>, u32), FieldError> {
     let amount = |what: &str, v: f64| -> Result<i64, FieldError> {
-        if !v.is_finite() || v < 0.0 || v > 1_000_000.0 {
-            return Err(err(&format!("{field}.{what}"), format!("must be a number of GPUs from 0 to 1000000 (got {v})")));
+        if !v.is_finite() || !(0.0..=1_000_000.0).contains(&v) {
+            return Err(err(
+                &format!("{field}.{what}"),
+                format!("must be a number of GPUs from 0 to 1000000 (got {v})"),
+            ));
         }
         Ok((v * 1000.0).round() as i64)
     };
@@ -180,18 +247,26 @@ pub fn quota(
     // Run:ai writes "no limit" as -1.
     let limit = match limit {
         None => None,
-        Some(l) if l == -1.0 => None,
+        Some(-1.0) => None,
         Some(l) => Some(amount("limit", l)?),
     };
     if let Some(l) = limit
         && l < deserved
     {
-        return Err(err(&format!("{field}.limit"), "must be at least the deserved quota, or -1 for no limit"));
+        return Err(err(
+            &format!("{field}.limit"),
+            "must be at least the deserved quota, or -1 for no limit",
+        ));
     }
     let weight = match over_quota_weight {
         None => 1,
         Some(w) if (0..=1000).contains(&w) => w as u32,
-        Some(w) => return Err(err(&format!("{field}.overQuotaWeight"), format!("must be from 0 to 1000 (got {w})"))),
+        Some(w) => {
+            return Err(err(
+                &format!("{field}.overQuotaWeight"),
+                format!("must be from 0 to 1000 (got {w})"),
+            ));
+        }
     };
     Ok((deserved, limit, weight))
 }
@@ -206,27 +281,64 @@ mod tests {
         assert!(name("name", "team-a").is_ok());
         assert!(name("name", "a1").is_ok());
         assert_eq!(name("name", "").unwrap_err().message, "is required");
-        assert!(name("name", "Team-A").unwrap_err().message.contains("lowercase"));
-        assert!(name("name", "-a").unwrap_err().message.contains("start and end"));
+        assert!(
+            name("name", "Team-A")
+                .unwrap_err()
+                .message
+                .contains("lowercase")
+        );
+        assert!(
+            name("name", "-a")
+                .unwrap_err()
+                .message
+                .contains("start and end")
+        );
         assert!(name("name", "a_b").unwrap_err().message.contains("'_'"));
-        assert!(name("name", &"a".repeat(64)).unwrap_err().message.contains("63"));
+        assert!(
+            name("name", &"a".repeat(64))
+                .unwrap_err()
+                .message
+                .contains("63")
+        );
     }
 
     #[test]
     fn gpu_requests_are_whole_devices_portions_or_memory() {
         assert_eq!(gpu_ask("c", Some(2.0), None, None), Ok(GpuAsk::Devices(2)));
         assert_eq!(gpu_ask("c", None, None, None), Ok(GpuAsk::Devices(0)));
-        assert_eq!(gpu_ask("c", Some(0.5), None, None), Ok(GpuAsk::Portion(500)));
-        assert_eq!(gpu_ask("c", Some(1.0), Some(0.25), None), Ok(GpuAsk::Portion(250)));
-        assert_eq!(gpu_ask("c", None, None, Some("5G")), Ok(GpuAsk::MemoryMib(4769)));
-        assert_eq!(gpu_ask("c", Some(1.0), None, Some("5Gi")), Ok(GpuAsk::MemoryMib(5120)));
+        assert_eq!(
+            gpu_ask("c", Some(0.5), None, None),
+            Ok(GpuAsk::Portion(500))
+        );
+        assert_eq!(
+            gpu_ask("c", Some(1.0), Some(0.25), None),
+            Ok(GpuAsk::Portion(250))
+        );
+        assert_eq!(
+            gpu_ask("c", None, None, Some("5G")),
+            Ok(GpuAsk::MemoryMib(4769))
+        );
+        assert_eq!(
+            gpu_ask("c", Some(1.0), None, Some("5Gi")),
+            Ok(GpuAsk::MemoryMib(5120))
+        );
         let e = gpu_ask("c", Some(-1.0), None, None).unwrap_err();
         assert_eq!(e.field, "c.gpuDevicesRequest");
         assert!(gpu_ask("c", Some(1.5), None, None).is_err());
-        assert!(gpu_ask("c", Some(1000.0), None, None).unwrap_err().message.contains("at most 64"));
+        assert!(
+            gpu_ask("c", Some(1000.0), None, None)
+                .unwrap_err()
+                .message
+                .contains("at most 64")
+        );
         assert!(gpu_ask("c", Some(2.0), Some(0.5), None).is_err());
         assert!(gpu_ask("c", None, Some(1.0), None).is_err());
-        assert!(gpu_ask("c", None, None, Some("lots")).unwrap_err().message.contains("not a memory size"));
+        assert!(
+            gpu_ask("c", None, None, Some("lots"))
+                .unwrap_err()
+                .message
+                .contains("not a memory size")
+        );
     }
 
     #[test]
@@ -241,9 +353,18 @@ mod tests {
     #[test]
     fn quotas_take_minus_one_as_no_limit_and_refuse_a_limit_below_deserved() {
         assert_eq!(quota("q", 2.0, Some(-1.0), None), Ok((2000, None, 1)));
-        assert_eq!(quota("q", 2.0, Some(4.0), Some(3)), Ok((2000, Some(4000), 3)));
-        assert_eq!(quota("q", 2.0, Some(1.0), None).unwrap_err().field, "q.limit");
-        assert_eq!(quota("q", -1.0, None, None).unwrap_err().field, "q.deserved");
+        assert_eq!(
+            quota("q", 2.0, Some(4.0), Some(3)),
+            Ok((2000, Some(4000), 3))
+        );
+        assert_eq!(
+            quota("q", 2.0, Some(1.0), None).unwrap_err().field,
+            "q.limit"
+        );
+        assert_eq!(
+            quota("q", -1.0, None, None).unwrap_err().field,
+            "q.deserved"
+        );
     }
 
     proptest! {

@@ -1,0 +1,205 @@
+//! Sign-in: password hashes (argon2), roles, and bearer tokens (HS256 JWTs signed with a key kept
+//! in the store, so that tokens stay valid across restarts).
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rota_api::{ApiError, ErrorCode};
+use sea_orm::{ConnectionTrait, DbErr};
+use serde::{Deserialize, Serialize};
+
+use crate::store::settings;
+
+/// How long a token is valid, in seconds.
+pub const TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
+
+const SIGNING_KEY: &str = "token_signing_key";
+
+/// What a signed-in caller may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Workloads in the projects assigned to them.
+    Researcher,
+    /// Read only.
+    Viewer,
+}
+
+impl Role {
+    /// The role's name as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Researcher => "researcher",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    /// Parses a stored role name.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "researcher" => Some(Role::Researcher),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+}
+
+/// The caller behind a valid token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The user acting (an application acts as its owner, or as itself when it has none).
+    pub user_id: Option<i32>,
+    /// A name for the audit log.
+    pub name: String,
+    /// What they may do.
+    pub role: Role,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    uid: Option<i32>,
+    role: Role,
+    iat: i64,
+    exp: i64,
+}
+
+/// Hashes a password or a secret for storage.
+pub fn hash_secret(secret: &str) -> Result<String, ApiError> {
+    let salt = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes())
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "could not salt the password"))?;
+    Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "could not hash the password"))
+}
+
+/// Whether `secret` matches a stored hash.
+pub fn verify_secret(hash: &str, secret: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(secret.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// A fresh random secret (a password or an application secret): 32 hex characters.
+pub fn random_secret() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Signs and checks tokens.
+#[derive(Clone)]
+pub struct Signer {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Signer(..)")
+    }
+}
+
+impl Signer {
+    /// The store's signing key, made on first use.
+    pub async fn load_or_create(db: &impl ConnectionTrait) -> Result<Self, DbErr> {
+        let key = match settings::get(db, SIGNING_KEY).await? {
+            Some(k) => k,
+            None => {
+                let k = format!("{}{}", random_secret(), random_secret());
+                settings::insert(db, SIGNING_KEY, &k).await?;
+                k
+            }
+        };
+        Signer::from_key(key.as_bytes()).map_err(|e| DbErr::Custom(e.message))
+    }
+
+    /// A signer over a given key (tests).
+    pub fn from_key(key: &[u8]) -> Result<Self, ApiError> {
+        let unusable = |_| ApiError::new(ErrorCode::Internal, "the token signing key is unusable");
+        Ok(Signer {
+            encoding: EncodingKey::from_secret(key).map_err(unusable)?,
+            decoding: DecodingKey::from_secret(key).map_err(unusable)?,
+        })
+    }
+
+    /// A token for `principal`, valid for [`TOKEN_LIFETIME_SECS`].
+    pub fn issue(&self, principal: &Principal, now_secs: i64) -> Result<String, ApiError> {
+        let claims = Claims {
+            sub: principal.name.clone(),
+            uid: principal.user_id,
+            role: principal.role,
+            iat: now_secs,
+            exp: now_secs + TOKEN_LIFETIME_SECS,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|_| ApiError::new(ErrorCode::Internal, "could not sign the token"))
+    }
+
+    /// The principal of a valid, unexpired token.
+    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        let data = jsonwebtoken::decode::<Claims>(
+            token,
+            &self.decoding,
+            &Validation::new(Algorithm::HS256),
+        )
+        .map_err(|e| {
+            let why = match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    "the token has expired; sign in again"
+                }
+                _ => "the token is not valid; sign in again",
+            };
+            ApiError::new(ErrorCode::Unauthorized, why)
+        })?;
+        Ok(Principal {
+            user_id: data.claims.uid,
+            name: data.claims.sub,
+            role: data.claims.role,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn admin() -> Principal {
+        Principal {
+            user_id: Some(1),
+            name: "admin".into(),
+            role: Role::Admin,
+        }
+    }
+
+    #[test]
+    fn a_token_names_its_principal_until_it_expires() {
+        let signer = Signer::from_key(b"k").expect("key");
+        let now = chrono::Utc::now().timestamp();
+        let token = signer.issue(&admin(), now).expect("signs");
+        assert_eq!(signer.verify(&token).expect("valid"), admin());
+        let old = signer
+            .issue(&admin(), now - 2 * TOKEN_LIFETIME_SECS)
+            .expect("signs");
+        assert!(signer.verify(&old).unwrap_err().message.contains("expired"));
+        assert!(
+            Signer::from_key(b"other")
+                .expect("key")
+                .verify(&token)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn secrets_verify_only_against_their_own_hash() {
+        let hash = hash_secret("s3cret").expect("hashes");
+        assert!(verify_secret(&hash, "s3cret"));
+        assert!(!verify_secret(&hash, "S3cret"));
+        assert!(!verify_secret("not a hash", "s3cret"));
+    }
+}

@@ -1,0 +1,153 @@
+//! The cluster file (`ROTA_CLUSTER`, TOML): the simulated cluster's nodes. Without one, Rota runs
+//! the walkthrough's cluster `local`: two nodes of two GPUs.
+
+use serde::Deserialize;
+
+/// The quickstart cluster.
+pub const QUICKSTART: &str = r#"
+name = "local"
+
+[[nodes]]
+name = "node-1"
+gpus = 2
+
+[[nodes]]
+name = "node-2"
+gpus = 2
+"#;
+
+/// A cluster as its file describes it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterFile {
+    /// The cluster's name.
+    pub name: String,
+    /// Placement of pools not listed in `pools`: `binpack` (default) or `spread`.
+    #[serde(default)]
+    pub placement: rota_scheduler::PlacementStrategy,
+    /// Its nodes.
+    pub nodes: Vec<NodeSpec>,
+}
+
+/// One node.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    /// Unique name.
+    pub name: String,
+    /// GPU devices.
+    pub gpus: u32,
+    /// Node pool (default `default`).
+    #[serde(default = "default_pool")]
+    pub pool: String,
+    /// Memory per GPU device in MiB (default 81920).
+    #[serde(default = "default_gpu_memory")]
+    pub gpu_memory_mib: u64,
+    /// CPU cores (default 64).
+    #[serde(default = "default_cpu")]
+    pub cpu_cores: u32,
+    /// Memory in GiB (default 512).
+    #[serde(default = "default_memory")]
+    pub memory_gib: u32,
+}
+
+fn default_pool() -> String {
+    rota_scheduler::model::DEFAULT_POOL.to_owned()
+}
+fn default_gpu_memory() -> u64 {
+    81920
+}
+fn default_cpu() -> u32 {
+    64
+}
+fn default_memory() -> u32 {
+    512
+}
+
+/// Why a cluster file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterFileError {
+    /// It could not be read.
+    #[error("cannot read cluster file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It is not valid.
+    #[error("cluster file {path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong (with line and column).
+        message: String,
+    },
+}
+
+impl ClusterFile {
+    /// Parses TOML text; `path` only names it in errors.
+    pub fn parse(path: &str, text: &str) -> Result<Self, ClusterFileError> {
+        let invalid = |message: String| ClusterFileError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let file: ClusterFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        rota_api::validate::name("name", &file.name)
+            .map_err(|e| invalid(format!("{}: {}", e.field, e.message)))?;
+        if file.nodes.is_empty() {
+            return Err(invalid("a cluster needs at least one node".into()));
+        }
+        for (i, n) in file.nodes.iter().enumerate() {
+            rota_api::validate::name(&format!("nodes[{i}].name"), &n.name)
+                .and_then(|()| rota_api::validate::name(&format!("nodes[{i}].pool"), &n.pool))
+                .map_err(|e| invalid(format!("{}: {}", e.field, e.message)))?;
+            if file.nodes[..i].iter().any(|m| m.name == n.name) {
+                return Err(invalid(format!(
+                    "nodes[{i}].name: {} is listed twice",
+                    n.name
+                )));
+            }
+        }
+        Ok(file)
+    }
+
+    /// Reads `ROTA_CLUSTER`'s file, or the quickstart cluster when `path` is `None`.
+    pub fn load(path: Option<&str>) -> Result<Self, ClusterFileError> {
+        match path {
+            None => Self::parse("(built-in quickstart cluster)", QUICKSTART),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ClusterFileError::Read {
+                    path: p.to_owned(),
+                    source,
+                })?;
+                Self::parse(p, &text)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_quickstart_cluster_is_two_nodes_of_two_gpus() {
+        let c = ClusterFile::load(None).expect("built-in file parses");
+        assert_eq!(c.name, "local");
+        assert_eq!(
+            c.nodes.iter().map(|n| n.gpus).collect::<Vec<_>>(),
+            vec![2, 2]
+        );
+        assert!(c.nodes.iter().all(|n| n.pool == "default"));
+    }
+
+    #[test]
+    fn a_typo_in_the_file_is_named() {
+        let err = ClusterFile::parse("c.toml", "name = \"x\"\n[[nodes]]\nname = \"n\"\ngpu = 2\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown field `gpu`"), "{err}");
+        let err = ClusterFile::parse("c.toml", "name = \"x\"\nnodes = []\n").unwrap_err();
+        assert!(err.to_string().contains("at least one node"), "{err}");
+    }
+}

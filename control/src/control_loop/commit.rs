@@ -1,0 +1,224 @@
+//! Writes a plan into the store in one transaction: pods placed and removed, phases, nominations,
+//! pending reasons, and events that say what happened and why.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rota_scheduler::{EvictionReason, Plan};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+
+use super::snapshot::Loaded;
+use crate::error::{ControlError, ControlResult};
+use crate::executor::{PodStart, PodStop};
+use crate::store::entity::{event, pod, workload};
+
+/// What the executor must do once the plan is committed.
+#[derive(Debug, Default)]
+pub(crate) struct Orders {
+    pub stops: Vec<PodStop>,
+    pub starts: Vec<PodStart>,
+}
+
+pub(crate) async fn insert_event(
+    db: &impl ConnectionTrait,
+    workload_id: Option<i32>,
+    kind: &str,
+    message: String,
+    now: i64,
+) -> ControlResult<()> {
+    event::Entity::insert(event::ActiveModel {
+        id: NotSet,
+        workload_id: Set(workload_id),
+        kind: Set(kind.to_owned()),
+        message: Set(message),
+        created_at: Set(now),
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+fn row_id(id: u64) -> ControlResult<i32> {
+    i32::try_from(id).map_err(|_| ControlError::Corrupt(format!("workload id {id}")))
+}
+
+/// Commits `plan` (computed on `loaded`) inside `txn`. A workload deleted since the snapshot was
+/// read is left alone: its binds are dropped, so no GPU is given to a pod that no longer exists.
+pub(crate) async fn commit(
+    txn: &DatabaseTransaction,
+    loaded: &Loaded,
+    plan: &Plan,
+    now: i64,
+) -> ControlResult<Orders> {
+    let mut orders = Orders::default();
+    let still_live: BTreeSet<i32> = workload::Entity::find()
+        .filter(workload::Column::Id.is_in(loaded.workloads.keys().copied()))
+        .filter(workload::Column::EndedAt.is_null())
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|w| w.id)
+        .collect();
+    let node_names: BTreeMap<i32, &String> = loaded
+        .node_ids
+        .iter()
+        .map(|(name, id)| (*id, name))
+        .collect();
+    let mut evicted: BTreeMap<i32, &EvictionReason> = BTreeMap::new();
+    for e in &plan.evictions {
+        let id = row_id(e.workload)?;
+        if !still_live.contains(&id) {
+            continue;
+        }
+        evicted.insert(id, &e.reason);
+        let Some(w) = loaded.workloads.get(&id) else {
+            continue;
+        };
+        let pods = pod::Entity::find()
+            .filter(pod::Column::WorkloadId.eq(id))
+            .all(txn)
+            .await?;
+        for p in &pods {
+            let node = node_names
+                .get(&p.node_id)
+                .map(|n| (*n).clone())
+                .unwrap_or_default();
+            orders.stops.push(PodStop {
+                workload: w.uuid.clone(),
+                pod: p.pod_index as u32,
+                node,
+            });
+        }
+        pod::Entity::delete_many()
+            .filter(pod::Column::WorkloadId.eq(id))
+            .exec(txn)
+            .await?;
+        let moved = matches!(e.reason, EvictionReason::Consolidate { .. });
+        if !moved {
+            workload::Entity::update_many()
+                .col_expr(workload::Column::Phase, Expr::value("Pending"))
+                .col_expr(
+                    workload::Column::PhaseReason,
+                    Expr::value(e.reason.to_string()),
+                )
+                .col_expr(
+                    workload::Column::StartedAt,
+                    Expr::value(Option::<i64>::None),
+                )
+                .filter(workload::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+        }
+        let kind = if moved { "Moved" } else { "Preempted" };
+        insert_event(txn, Some(id), kind, e.reason.to_string(), now).await?;
+    }
+    let mut bound: BTreeMap<i32, Vec<String>> = BTreeMap::new();
+    for b in &plan.binds {
+        let id = row_id(b.workload)?;
+        let Some(w) = loaded
+            .workloads
+            .get(&id)
+            .filter(|_| still_live.contains(&id))
+        else {
+            continue;
+        };
+        let node_id = *loaded
+            .node_ids
+            .get(&b.placement.node)
+            .ok_or_else(|| ControlError::Corrupt(format!("node {}", b.placement.node)))?;
+        let slots = serde_json::to_string(&b.placement.gpus)
+            .map_err(|e| ControlError::Corrupt(e.to_string()))?;
+        pod::Entity::insert(pod::ActiveModel {
+            id: NotSet,
+            workload_id: Set(id),
+            pod_index: Set(b.pod as i32),
+            node_id: Set(node_id),
+            gpu_slots: Set(slots),
+            started_at: Set(now),
+        })
+        .exec(txn)
+        .await?;
+        bound.entry(id).or_default().push(b.placement.node.clone());
+        orders.starts.push(PodStart {
+            workload: w.uuid.clone(),
+            pod: b.pod,
+            node: b.placement.node.clone(),
+            gpus: b.placement.gpus.clone(),
+            image: w.image.clone(),
+        });
+    }
+    for (id, nodes) in &bound {
+        if evicted.contains_key(id) {
+            insert_event(
+                txn,
+                Some(*id),
+                "Moved",
+                format!("now running on {}", nodes.join(", ")),
+                now,
+            )
+            .await?;
+            continue;
+        }
+        workload::Entity::update_many()
+            .col_expr(workload::Column::Phase, Expr::value("Running"))
+            .col_expr(
+                workload::Column::PhaseReason,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(workload::Column::StartedAt, Expr::value(now))
+            .filter(workload::Column::Id.eq(*id))
+            .exec(txn)
+            .await?;
+        let mut unique = nodes.clone();
+        unique.dedup();
+        insert_event(
+            txn,
+            Some(*id),
+            "Scheduled",
+            format!("running on {}", unique.join(", ")),
+            now,
+        )
+        .await?;
+    }
+    // Nominations hold for the next cycle only.
+    let nominated: BTreeSet<i32> = plan
+        .nominated
+        .iter()
+        .map(|&id| row_id(id))
+        .collect::<ControlResult<_>>()?;
+    for (id, w) in &loaded.workloads {
+        let want = nominated.contains(id);
+        if w.nominated != want && still_live.contains(id) {
+            workload::Entity::update_many()
+                .col_expr(workload::Column::Nominated, Expr::value(want))
+                .filter(workload::Column::Id.eq(*id))
+                .exec(txn)
+                .await?;
+        }
+    }
+    // A pending reason is recorded, with an event, when it changes.
+    for (&id, reason) in &plan.pending {
+        let id = row_id(id)?;
+        let Some(w) = loaded
+            .workloads
+            .get(&id)
+            .filter(|_| still_live.contains(&id))
+        else {
+            continue;
+        };
+        if evicted.contains_key(&id) {
+            continue;
+        }
+        let text = reason.to_string();
+        if w.phase_reason.as_deref() != Some(text.as_str()) {
+            workload::Entity::update_many()
+                .col_expr(workload::Column::PhaseReason, Expr::value(text.clone()))
+                .filter(workload::Column::Id.eq(id))
+                .exec(txn)
+                .await?;
+            insert_event(txn, Some(id), "Pending", text, now).await?;
+        }
+    }
+    Ok(orders)
+}

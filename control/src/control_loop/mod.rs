@@ -1,0 +1,192 @@
+//! The scheduling loop: woken by events (submit, delete, quota change, pod exit) and by a slow tick,
+//! debounced; it reads a snapshot, asks `rota_scheduler` for a plan, commits the plan in one
+//! transaction, then has the executor carry it out — until a cycle changes nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rota_scheduler::Config;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use tokio::sync::Notify;
+
+use crate::error::ControlResult;
+use crate::executor::{Executor, RunningPod};
+use crate::store::Store;
+use crate::store::entity::{pod, workload};
+use crate::time::now_ms;
+
+mod commit;
+pub(crate) mod snapshot;
+
+pub(crate) use commit::insert_event;
+
+/// Cycles one wake-up may run before it yields; a settled cluster needs one or two.
+pub const MAX_CYCLES_PER_WAKE: usize = 50;
+
+/// Wakes the loop. Cheap to clone; waking a loop that is already awake is free.
+#[derive(Debug, Clone, Default)]
+pub struct Wake(Arc<Notify>);
+
+impl Wake {
+    /// Asks for a scheduling pass soon.
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+
+    async fn wait(&self, tick: Duration) {
+        let _ = tokio::time::timeout(tick, self.0.notified()).await;
+    }
+}
+
+/// What one settle did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Settled {
+    /// Cycles run.
+    pub cycles: usize,
+    /// Pods started.
+    pub started: usize,
+    /// Pods stopped.
+    pub stopped: usize,
+    /// Workloads that ended on their own.
+    pub exited: usize,
+}
+
+/// The scheduling loop of one cluster.
+#[derive(Debug, Clone)]
+pub struct Control {
+    store: Store,
+    wake: Wake,
+    executor: Arc<dyn Executor>,
+    cluster_id: i32,
+    /// How long after a wake-up the loop waits for more events before it runs.
+    pub debounce: Duration,
+    /// How often it runs without being woken (durations end, executors report).
+    pub tick: Duration,
+}
+
+impl Control {
+    /// A loop over `store`'s cluster `cluster_id`, woken through `wake`.
+    pub fn new(store: Store, wake: Wake, executor: Arc<dyn Executor>, cluster_id: i32) -> Self {
+        Control {
+            store,
+            wake,
+            executor,
+            cluster_id,
+            debounce: Duration::from_millis(2),
+            tick: Duration::from_millis(500),
+        }
+    }
+
+    /// Runs forever: wait, debounce, settle.
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                self.wake.wait(self.tick).await;
+                tokio::time::sleep(self.debounce).await;
+                if let Err(e) = self.settle().await {
+                    tracing::error!(error = %e, "scheduling pass failed; retrying on the next wake-up");
+                }
+            }
+        })
+    }
+
+    /// Runs cycles until one changes nothing (or [`MAX_CYCLES_PER_WAKE`] ran).
+    pub async fn settle(&self) -> ControlResult<Settled> {
+        let mut settled = Settled::default();
+        for _ in 0..MAX_CYCLES_PER_WAKE {
+            settled.exited += self.reap_exits().await?;
+            let db = &self.store.db;
+            let loaded = snapshot::load(db, self.cluster_id).await?;
+            let config = Config {
+                placement: loaded.placements.clone(),
+                ..Config::default()
+            };
+            let plan = match rota_scheduler::schedule(&loaded.snapshot, &config) {
+                Ok(plan) => plan,
+                Err(e) => {
+                    return Err(crate::ControlError::Corrupt(format!(
+                        "the store's snapshot was refused: {e}"
+                    )));
+                }
+            };
+            settled.cycles += 1;
+            let txn = db.begin().await?;
+            let orders = commit::commit(&txn, &loaded, &plan, now_ms()).await?;
+            txn.commit().await?;
+            for stop in &orders.stops {
+                self.executor.stop(stop);
+            }
+            for start in &orders.starts {
+                self.executor.start(start);
+            }
+            settled.started += orders.starts.len();
+            settled.stopped += orders.stops.len();
+            if plan.is_idle() {
+                break;
+            }
+        }
+        Ok(settled)
+    }
+
+    /// Ends the workloads whose pods the executor says have ended.
+    async fn reap_exits(&self) -> ControlResult<usize> {
+        let db = &self.store.db;
+        // Only workloads with a duration end by themselves on the simulated cluster.
+        let timed: std::collections::BTreeMap<i32, Option<i64>> = workload::Entity::find()
+            .filter(workload::Column::ClusterId.eq(self.cluster_id))
+            .filter(workload::Column::EndedAt.is_null())
+            .filter(workload::Column::StartedAt.is_not_null())
+            .filter(workload::Column::DurationSecs.is_not_null())
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w.duration_secs))
+            .collect();
+        let running: Vec<RunningPod> = pod::Entity::find()
+            .filter(pod::Column::WorkloadId.is_in(timed.keys().copied()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| RunningPod {
+                workload_id: p.workload_id,
+                started_at: p.started_at,
+                duration_secs: timed.get(&p.workload_id).copied().flatten(),
+            })
+            .collect();
+        let exits = self.executor.exited(&running, now_ms());
+        if exits.is_empty() {
+            return Ok(0);
+        }
+        let now = now_ms();
+        let txn = db.begin().await?;
+        for exit in &exits {
+            pod::Entity::delete_many()
+                .filter(pod::Column::WorkloadId.eq(exit.workload_id))
+                .exec(&txn)
+                .await?;
+            let phase = if exit.succeeded {
+                "Completed"
+            } else {
+                "Failed"
+            };
+            workload::Entity::update_many()
+                .col_expr(workload::Column::Phase, Expr::value(phase))
+                .col_expr(workload::Column::EndedAt, Expr::value(now))
+                .filter(workload::Column::Id.eq(exit.workload_id))
+                .filter(workload::Column::EndedAt.is_null())
+                .exec(&txn)
+                .await?;
+            insert_event(
+                &txn,
+                Some(exit.workload_id),
+                phase,
+                format!("the workload {}", phase.to_lowercase()),
+                now,
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(exits.len())
+    }
+}

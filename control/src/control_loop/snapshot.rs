@@ -1,0 +1,213 @@
+//! Reads the scheduler's snapshot out of the store.
+
+use std::collections::BTreeMap;
+
+use rota_scheduler::{
+    Department, GpuRequest, GpuSlots, MilliGpus, Node, PodPlacement, PoolQuota, Project, Quota,
+    Snapshot, Workload, WorkloadKind,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::error::{ControlError, ControlResult};
+use crate::store::entity::{department, node, node_pool, pod, project, quota, workload};
+
+/// A snapshot and what the commit needs to map it back onto rows.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub snapshot: Snapshot,
+    /// Live workloads by row id.
+    pub workloads: BTreeMap<i32, workload::Model>,
+    /// Node row id by name.
+    pub node_ids: BTreeMap<String, i32>,
+    /// Pool placement policies by pool name.
+    pub placements: BTreeMap<String, rota_scheduler::PlacementStrategy>,
+}
+
+pub(crate) fn kind_of(s: &str) -> ControlResult<WorkloadKind> {
+    match s {
+        "training" => Ok(WorkloadKind::Training),
+        "workspace" => Ok(WorkloadKind::Workspace),
+        "inference" => Ok(WorkloadKind::Inference),
+        other => Err(ControlError::Corrupt(format!("workload kind {other:?}"))),
+    }
+}
+
+pub(crate) fn gpu_of(kind: &str, amount: i64) -> ControlResult<GpuRequest> {
+    let amount_u32 =
+        || u32::try_from(amount).map_err(|_| ControlError::Corrupt(format!("GPU amount {amount}")));
+    match kind {
+        "devices" => Ok(GpuRequest::Devices(amount_u32()?)),
+        "portion" => Ok(GpuRequest::Portion(amount_u32()?)),
+        "memory" => Ok(GpuRequest::MemoryMib(
+            u64::try_from(amount)
+                .map_err(|_| ControlError::Corrupt(format!("GPU memory {amount}")))?,
+        )),
+        other => Err(ControlError::Corrupt(format!("GPU kind {other:?}"))),
+    }
+}
+
+/// Loads the cluster's nodes, org tree and live workloads.
+pub(crate) async fn load(db: &impl ConnectionTrait, cluster_id: i32) -> ControlResult<Loaded> {
+    let pools: BTreeMap<i32, node_pool::Model> = node_pool::Entity::find()
+        .filter(node_pool::Column::ClusterId.eq(cluster_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let pool_name = |id: i32| {
+        pools
+            .get(&id)
+            .map(|p| p.name.clone())
+            .ok_or_else(|| ControlError::Corrupt(format!("node pool {id}")))
+    };
+    let node_rows = node::Entity::find()
+        .filter(node::Column::ClusterId.eq(cluster_id))
+        .order_by_asc(node::Column::Id)
+        .all(db)
+        .await?;
+    let mut nodes = Vec::with_capacity(node_rows.len());
+    let mut node_ids = BTreeMap::new();
+    let mut node_names = BTreeMap::new();
+    for n in &node_rows {
+        nodes.push(Node {
+            name: n.name.clone(),
+            pool: pool_name(n.node_pool_id)?,
+            gpus: u32::try_from(n.gpus).unwrap_or(0),
+            gpu_memory_mib: u64::try_from(n.gpu_memory_mib).unwrap_or(0),
+            cpu_millicores: u64::try_from(n.cpu_millicores).unwrap_or(0),
+            memory_mib: u64::try_from(n.memory_mib).unwrap_or(0),
+        });
+        node_ids.insert(n.name.clone(), n.id);
+        node_names.insert(n.id, n.name.clone());
+    }
+    let quotas = quota::Entity::find().all(db).await?;
+    let quotas_of = |kind: &str, id: i32| -> ControlResult<Vec<PoolQuota>> {
+        quotas
+            .iter()
+            .filter(|q| {
+                q.unit_kind == kind && q.unit_id == id && pools.contains_key(&q.node_pool_id)
+            })
+            .map(|q| {
+                Ok(PoolQuota {
+                    pool: pool_name(q.node_pool_id)?,
+                    quota: Quota {
+                        deserved: MilliGpus(q.deserved_milli),
+                        limit: q.limit_milli.map(MilliGpus),
+                        over_quota_weight: u32::try_from(q.over_quota_weight).unwrap_or(0),
+                        rank: q.rank,
+                    },
+                })
+            })
+            .collect()
+    };
+    let dept_rows = department::Entity::find()
+        .filter(department::Column::ClusterId.eq(cluster_id))
+        .order_by_asc(department::Column::Id)
+        .all(db)
+        .await?;
+    let dept_names: BTreeMap<i32, String> =
+        dept_rows.iter().map(|d| (d.id, d.name.clone())).collect();
+    let departments = dept_rows
+        .iter()
+        .map(|d| {
+            Ok(Department {
+                name: d.name.clone(),
+                parent: d.parent_id.and_then(|p| dept_names.get(&p).cloned()),
+                quotas: quotas_of("department", d.id)?,
+            })
+        })
+        .collect::<ControlResult<Vec<_>>>()?;
+    let project_rows = project::Entity::find()
+        .filter(project::Column::ClusterId.eq(cluster_id))
+        .order_by_asc(project::Column::Id)
+        .all(db)
+        .await?;
+    let project_names: BTreeMap<i32, String> = project_rows
+        .iter()
+        .map(|p| (p.id, p.name.clone()))
+        .collect();
+    let projects = project_rows
+        .iter()
+        .map(|p| {
+            Ok(Project {
+                name: p.name.clone(),
+                department: p.department_id.and_then(|d| dept_names.get(&d).cloned()),
+                quotas: quotas_of("project", p.id)?,
+            })
+        })
+        .collect::<ControlResult<Vec<_>>>()?;
+    let live = workload::Entity::find()
+        .filter(workload::Column::ClusterId.eq(cluster_id))
+        .filter(workload::Column::EndedAt.is_null())
+        .order_by_asc(workload::Column::Id)
+        .all(db)
+        .await?;
+    let mut pods_of: BTreeMap<i32, Vec<pod::Model>> = BTreeMap::new();
+    for p in pod::Entity::find()
+        .order_by_asc(pod::Column::PodIndex)
+        .all(db)
+        .await?
+    {
+        pods_of.entry(p.workload_id).or_default().push(p);
+    }
+    let mut workloads = Vec::with_capacity(live.len());
+    for w in &live {
+        let placement = pods_of
+            .remove(&w.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| {
+                let gpus: GpuSlots = serde_json::from_str(&p.gpu_slots)
+                    .map_err(|e| ControlError::Corrupt(format!("pod {} GPU slots: {e}", p.id)))?;
+                let node = node_names
+                    .get(&p.node_id)
+                    .cloned()
+                    .ok_or_else(|| ControlError::Corrupt(format!("node {}", p.node_id)))?;
+                Ok(PodPlacement { node, gpus })
+            })
+            .collect::<ControlResult<Vec<_>>>()?;
+        workloads.push(Workload {
+            id: u64::try_from(w.id)
+                .map_err(|_| ControlError::Corrupt(format!("workload id {}", w.id)))?,
+            name: w.name.clone(),
+            project: project_names
+                .get(&w.project_id)
+                .cloned()
+                .ok_or_else(|| ControlError::Corrupt(format!("project {}", w.project_id)))?,
+            kind: kind_of(&w.kind)?,
+            pools: Vec::new(),
+            pods: u32::try_from(w.pods).unwrap_or(1),
+            min_pods: u32::try_from(w.min_pods).unwrap_or(1),
+            gpu: gpu_of(&w.gpu_kind, w.gpu_amount)?,
+            cpu_millicores: u64::try_from(w.cpu_millicores).unwrap_or(0),
+            memory_mib: u64::try_from(w.memory_mib).unwrap_or(0),
+            priority: w.priority,
+            preemptible: w.preemptible,
+            submission: u64::try_from(w.id).unwrap_or(0),
+            nominated: w.nominated,
+            placement,
+        });
+    }
+    let placements = pools
+        .values()
+        .map(|p| {
+            let strategy = match p.placement.as_str() {
+                "spread" => rota_scheduler::PlacementStrategy::Spread,
+                _ => rota_scheduler::PlacementStrategy::Binpack,
+            };
+            (p.name.clone(), strategy)
+        })
+        .collect();
+    Ok(Loaded {
+        snapshot: Snapshot {
+            nodes,
+            departments,
+            projects,
+            workloads,
+        },
+        workloads: live.into_iter().map(|w| (w.id, w)).collect(),
+        node_ids,
+        placements,
+    })
+}

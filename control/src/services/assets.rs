@@ -1,0 +1,531 @@
+//! Shared assets: environments (an image), compute resources (what each pod gets) and workload
+//! templates (an environment with a compute resource), each scoped to the cluster, a department
+//! or a project. Names are unique within a scope; an asset in use by a template cannot be deleted.
+
+use rota_api::validate::{self, GpuAsk};
+use rota_api::{ApiError, ErrorCode};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{Rota, require_admin};
+use crate::auth::{Principal, Role};
+use crate::error::{ControlError, ControlResult};
+use crate::store::entity::{compute_resource, department, environment, project, workload_template};
+use crate::time::{now_ms, rfc3339};
+
+/// Where an asset may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "scope", content = "scopeId", rename_all = "lowercase")]
+pub enum Scope {
+    /// Everywhere in the cluster.
+    Cluster,
+    /// The department (by id) and its projects.
+    Department(i32),
+    /// One project (by id).
+    Project(i32),
+}
+
+impl Scope {
+    fn kind(self) -> &'static str {
+        match self {
+            Scope::Cluster => "cluster",
+            Scope::Department(_) => "department",
+            Scope::Project(_) => "project",
+        }
+    }
+
+    fn id(self) -> Option<i32> {
+        match self {
+            Scope::Cluster => None,
+            Scope::Department(id) | Scope::Project(id) => Some(id),
+        }
+    }
+
+    fn from_row(kind: &str, id: Option<i32>) -> ControlResult<Scope> {
+        match (kind, id) {
+            ("cluster", _) => Ok(Scope::Cluster),
+            ("department", Some(id)) => Ok(Scope::Department(id)),
+            ("project", Some(id)) => Ok(Scope::Project(id)),
+            _ => Err(ControlError::Corrupt(format!("asset scope {kind}/{id:?}"))),
+        }
+    }
+}
+
+/// An environment: the image a workload runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Environment {
+    /// Its id (a UUID).
+    pub id: String,
+    /// Name, unique in its scope.
+    pub name: String,
+    /// Where it may be used.
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// Container image.
+    pub image: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// A compute resource: what each pod gets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComputeResource {
+    /// Its id (a UUID).
+    pub id: String,
+    /// Name, unique in its scope.
+    pub name: String,
+    /// Where it may be used.
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// Whole GPU devices per pod.
+    pub gpu_devices_request: u32,
+    /// A portion of one device instead, if set.
+    pub gpu_portion_request: Option<f64>,
+    /// GPU memory per device instead, in MiB, if set.
+    pub gpu_memory_mib: Option<u64>,
+    /// CPU cores per pod.
+    pub cpu_core_request: f64,
+    /// Memory per pod in MiB.
+    pub cpu_memory_mib: u64,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// What a compute resource asks for, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComputeInput {
+    /// GPU devices per pod.
+    pub gpu_devices_request: Option<f64>,
+    /// A portion of a device.
+    pub gpu_portion_request: Option<f64>,
+    /// GPU memory per device, e.g. "5G".
+    pub gpu_memory_request: Option<String>,
+    /// CPU cores (default 0.1).
+    pub cpu_core_request: Option<f64>,
+    /// Memory (default "100M").
+    pub cpu_memory_request: Option<String>,
+}
+
+/// A workload template: an environment and a compute resource for trainings or workspaces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Template {
+    /// Its id (a UUID).
+    pub id: String,
+    /// Name, unique in its scope.
+    pub name: String,
+    /// Where it may be used.
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// `training` or `workspace`.
+    pub kind: String,
+    /// The environment's id.
+    pub environment_id: String,
+    /// The compute resource's id.
+    pub compute_id: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// Admins manage cluster- and department-wide assets; a researcher only those of their projects.
+async fn require_asset_writer(rota: &Rota, who: &Principal, scope: Scope) -> ControlResult<()> {
+    match (who.role, scope) {
+        (Role::Admin, _) => Ok(()),
+        (Role::Researcher, Scope::Project(pid)) => {
+            let p = project::Entity::find_by_id(pid).one(&rota.store.db).await?;
+            let name = p.map(|p| p.name).unwrap_or_default();
+            super::require_project_writer(rota, who, pid, &name).await
+        }
+        _ => require_admin(who),
+    }
+}
+
+async fn check_scope(db: &impl ConnectionTrait, scope: Scope) -> ControlResult<()> {
+    let exists = match scope {
+        Scope::Cluster => true,
+        Scope::Department(id) => department::Entity::find_by_id(id).one(db).await?.is_some(),
+        Scope::Project(id) => project::Entity::find_by_id(id).one(db).await?.is_some(),
+    };
+    if exists {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "scopeId",
+            format!("no {} has id {:?}", scope.kind(), scope.id()),
+        )
+        .into())
+    }
+}
+
+fn taken(kind: &str, name: &str, scope: Scope) -> ControlError {
+    ApiError::conflict(format!(
+        "an {kind} called {name} already exists in this {}",
+        scope.kind()
+    ))
+    .into()
+}
+
+fn env_of(m: environment::Model) -> ControlResult<Environment> {
+    Ok(Environment {
+        id: m.uuid,
+        name: m.name,
+        scope: Scope::from_row(&m.scope_kind, m.scope_id)?,
+        image: m.image,
+        created_at: rfc3339(m.created_at),
+    })
+}
+
+/// Every environment, oldest first.
+pub async fn list_environments(rota: &Rota) -> ControlResult<Vec<Environment>> {
+    environment::Entity::find()
+        .order_by_asc(environment::Column::Id)
+        .all(&rota.store.db)
+        .await?
+        .into_iter()
+        .map(env_of)
+        .collect()
+}
+
+/// Creates an environment.
+pub async fn create_environment(
+    rota: &Rota,
+    who: &Principal,
+    name: &str,
+    scope: Scope,
+    image: &str,
+) -> ControlResult<Environment> {
+    validate::name("name", name)?;
+    validate::image("image", image)?;
+    require_asset_writer(rota, who, scope).await?;
+    let txn = rota.store.db.begin().await?;
+    check_scope(&txn, scope).await?;
+    let clash = environment::Entity::find()
+        .filter(environment::Column::Name.eq(name))
+        .filter(environment::Column::ScopeKind.eq(scope.kind()))
+        .filter(match scope.id() {
+            Some(id) => environment::Column::ScopeId.eq(id),
+            None => environment::Column::ScopeId.is_null(),
+        })
+        .one(&txn)
+        .await?;
+    if clash.is_some() {
+        return Err(taken("environment", name, scope));
+    }
+    let uuid = uuid::Uuid::new_v4().to_string();
+    environment::Entity::insert(environment::ActiveModel {
+        id: NotSet,
+        uuid: Set(uuid.clone()),
+        name: Set(name.to_owned()),
+        scope_kind: Set(scope.kind().to_owned()),
+        scope_id: Set(scope.id()),
+        image: Set(image.trim().to_owned()),
+        created_at: Set(now_ms()),
+    })
+    .exec(&txn)
+    .await?;
+    let row = environment::Entity::find()
+        .filter(environment::Column::Uuid.eq(&uuid))
+        .one(&txn)
+        .await?;
+    txn.commit().await?;
+    env_of(row.ok_or_else(|| ControlError::Corrupt("inserted environment vanished".into()))?)
+}
+
+/// Deletes an environment no template uses.
+pub async fn delete_environment(rota: &Rota, who: &Principal, id: &str) -> ControlResult<()> {
+    let txn = rota.store.db.begin().await?;
+    let env = environment::Entity::find()
+        .filter(environment::Column::Uuid.eq(id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("environment {id} does not exist")))?;
+    require_asset_writer(rota, who, Scope::from_row(&env.scope_kind, env.scope_id)?).await?;
+    let users: Vec<String> = workload_template::Entity::find()
+        .filter(workload_template::Column::EnvironmentId.eq(env.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    if !users.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "environment {} is used by template(s) {}; delete those first",
+                env.name,
+                users.join(", ")
+            ),
+        )
+        .into());
+    }
+    environment::Entity::delete_by_id(env.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn compute_of(m: compute_resource::Model) -> ControlResult<ComputeResource> {
+    Ok(ComputeResource {
+        id: m.uuid,
+        name: m.name,
+        scope: Scope::from_row(&m.scope_kind, m.scope_id)?,
+        gpu_devices_request: u32::try_from(m.gpu_devices).unwrap_or(0),
+        gpu_portion_request: m.gpu_portion_milli.map(|p| f64::from(p) / 1000.0),
+        gpu_memory_mib: m.gpu_memory_mib.and_then(|m| u64::try_from(m).ok()),
+        cpu_core_request: m.cpu_millicores as f64 / 1000.0,
+        cpu_memory_mib: u64::try_from(m.memory_mib).unwrap_or(0),
+        created_at: rfc3339(m.created_at),
+    })
+}
+
+/// Every compute resource, oldest first.
+pub async fn list_compute(rota: &Rota) -> ControlResult<Vec<ComputeResource>> {
+    compute_resource::Entity::find()
+        .order_by_asc(compute_resource::Column::Id)
+        .all(&rota.store.db)
+        .await?
+        .into_iter()
+        .map(compute_of)
+        .collect()
+}
+
+/// Creates a compute resource.
+pub async fn create_compute(
+    rota: &Rota,
+    who: &Principal,
+    name: &str,
+    scope: Scope,
+    input: &ComputeInput,
+) -> ControlResult<ComputeResource> {
+    validate::name("name", name)?;
+    let gpu = validate::gpu_ask(
+        "compute",
+        input.gpu_devices_request,
+        input.gpu_portion_request,
+        input.gpu_memory_request.as_deref(),
+    )?;
+    let cpu = validate::cpu_millicores(
+        "cpuCoreRequest",
+        input
+            .cpu_core_request
+            .unwrap_or(super::workloads::DEFAULT_CPU_CORES),
+    )?;
+    let memory = validate::memory_mib(
+        "cpuMemoryRequest",
+        input
+            .cpu_memory_request
+            .as_deref()
+            .unwrap_or(super::workloads::DEFAULT_MEMORY),
+    )?;
+    require_asset_writer(rota, who, scope).await?;
+    let (devices, portion, gpu_memory) = match gpu {
+        GpuAsk::Devices(n) => (n as i32, None, None),
+        GpuAsk::Portion(p) => (1, Some(p as i32), None),
+        GpuAsk::MemoryMib(m) => (1, None, Some(m as i64)),
+    };
+    let txn = rota.store.db.begin().await?;
+    check_scope(&txn, scope).await?;
+    let clash = compute_resource::Entity::find()
+        .filter(compute_resource::Column::Name.eq(name))
+        .filter(compute_resource::Column::ScopeKind.eq(scope.kind()))
+        .filter(match scope.id() {
+            Some(id) => compute_resource::Column::ScopeId.eq(id),
+            None => compute_resource::Column::ScopeId.is_null(),
+        })
+        .one(&txn)
+        .await?;
+    if clash.is_some() {
+        return Err(taken("compute resource", name, scope));
+    }
+    let uuid = uuid::Uuid::new_v4().to_string();
+    compute_resource::Entity::insert(compute_resource::ActiveModel {
+        id: NotSet,
+        uuid: Set(uuid.clone()),
+        name: Set(name.to_owned()),
+        scope_kind: Set(scope.kind().to_owned()),
+        scope_id: Set(scope.id()),
+        gpu_devices: Set(devices),
+        gpu_portion_milli: Set(portion),
+        gpu_memory_mib: Set(gpu_memory),
+        cpu_millicores: Set(cpu as i64),
+        memory_mib: Set(memory as i64),
+        created_at: Set(now_ms()),
+    })
+    .exec(&txn)
+    .await?;
+    let row = compute_resource::Entity::find()
+        .filter(compute_resource::Column::Uuid.eq(&uuid))
+        .one(&txn)
+        .await?;
+    txn.commit().await?;
+    compute_of(
+        row.ok_or_else(|| ControlError::Corrupt("inserted compute resource vanished".into()))?,
+    )
+}
+
+/// Deletes a compute resource no template uses.
+pub async fn delete_compute(rota: &Rota, who: &Principal, id: &str) -> ControlResult<()> {
+    let txn = rota.store.db.begin().await?;
+    let c = compute_resource::Entity::find()
+        .filter(compute_resource::Column::Uuid.eq(id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("compute resource {id} does not exist")))?;
+    require_asset_writer(rota, who, Scope::from_row(&c.scope_kind, c.scope_id)?).await?;
+    let users: Vec<String> = workload_template::Entity::find()
+        .filter(workload_template::Column::ComputeId.eq(c.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    if !users.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!(
+                "compute resource {} is used by template(s) {}; delete those first",
+                c.name,
+                users.join(", ")
+            ),
+        )
+        .into());
+    }
+    compute_resource::Entity::delete_by_id(c.id)
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Every template, oldest first.
+pub async fn list_templates(rota: &Rota) -> ControlResult<Vec<Template>> {
+    let db = &rota.store.db;
+    let envs = environment::Entity::find().all(db).await?;
+    let computes = compute_resource::Entity::find().all(db).await?;
+    workload_template::Entity::find()
+        .order_by_asc(workload_template::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| {
+            Ok(Template {
+                id: t.uuid,
+                name: t.name,
+                scope: Scope::from_row(&t.scope_kind, t.scope_id)?,
+                kind: t.kind,
+                environment_id: envs
+                    .iter()
+                    .find(|e| e.id == t.environment_id)
+                    .map(|e| e.uuid.clone())
+                    .unwrap_or_default(),
+                compute_id: computes
+                    .iter()
+                    .find(|c| c.id == t.compute_id)
+                    .map(|c| c.uuid.clone())
+                    .unwrap_or_default(),
+                created_at: rfc3339(t.created_at),
+            })
+        })
+        .collect()
+}
+
+/// Creates a template from an environment and a compute resource (by id).
+pub async fn create_template(
+    rota: &Rota,
+    who: &Principal,
+    name: &str,
+    scope: Scope,
+    kind: &str,
+    environment_id: &str,
+    compute_id: &str,
+) -> ControlResult<Template> {
+    validate::name("name", name)?;
+    if !matches!(kind, "training" | "workspace") {
+        return Err(ApiError::invalid(
+            "kind",
+            format!("{kind:?} is not a workload type; use training or workspace"),
+        )
+        .into());
+    }
+    require_asset_writer(rota, who, scope).await?;
+    let txn = rota.store.db.begin().await?;
+    check_scope(&txn, scope).await?;
+    let env = environment::Entity::find()
+        .filter(environment::Column::Uuid.eq(environment_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "environmentId",
+                format!("environment {environment_id} does not exist"),
+            )
+        })?;
+    let compute = compute_resource::Entity::find()
+        .filter(compute_resource::Column::Uuid.eq(compute_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "computeId",
+                format!("compute resource {compute_id} does not exist"),
+            )
+        })?;
+    let clash = workload_template::Entity::find()
+        .filter(workload_template::Column::Name.eq(name))
+        .filter(workload_template::Column::ScopeKind.eq(scope.kind()))
+        .filter(match scope.id() {
+            Some(id) => workload_template::Column::ScopeId.eq(id),
+            None => workload_template::Column::ScopeId.is_null(),
+        })
+        .one(&txn)
+        .await?;
+    if clash.is_some() {
+        return Err(taken("template", name, scope));
+    }
+    let uuid = uuid::Uuid::new_v4().to_string();
+    let now = now_ms();
+    workload_template::Entity::insert(workload_template::ActiveModel {
+        id: NotSet,
+        uuid: Set(uuid.clone()),
+        name: Set(name.to_owned()),
+        scope_kind: Set(scope.kind().to_owned()),
+        scope_id: Set(scope.id()),
+        kind: Set(kind.to_owned()),
+        environment_id: Set(env.id),
+        compute_id: Set(compute.id),
+        created_at: Set(now),
+    })
+    .exec(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(Template {
+        id: uuid,
+        name: name.to_owned(),
+        scope,
+        kind: kind.to_owned(),
+        environment_id: env.uuid,
+        compute_id: compute.uuid,
+        created_at: rfc3339(now),
+    })
+}
+
+/// Deletes a template.
+pub async fn delete_template(rota: &Rota, who: &Principal, id: &str) -> ControlResult<()> {
+    let txn = rota.store.db.begin().await?;
+    let t = workload_template::Entity::find()
+        .filter(workload_template::Column::Uuid.eq(id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("template {id} does not exist")))?;
+    require_asset_writer(rota, who, Scope::from_row(&t.scope_kind, t.scope_id)?).await?;
+    workload_template::Entity::delete_by_id(t.id)
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! The services every surface calls — REST handlers, UI server functions, tests. Each validates its
+//! input with `rota_api`'s rules, checks the caller's role, writes in one transaction, and wakes
+//! the scheduling loop.
+
+use std::sync::Arc;
+
+use rota_api::{ApiError, ErrorCode};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::auth::{Principal, Role, Signer};
+use crate::cluster_file::ClusterFile;
+use crate::control_loop::{Control, Wake};
+use crate::error::{ControlError, ControlResult};
+use crate::executor::Executor;
+use crate::seed::{self, Seeded};
+use crate::store::Store;
+use crate::store::entity::{cluster, user_project};
+
+pub mod assets;
+pub mod org;
+pub mod session;
+pub mod workloads;
+
+/// Everything a service needs: the store, the loop's wake-up, the token signer, the cluster.
+#[derive(Debug, Clone)]
+pub struct Rota {
+    /// The store.
+    pub store: Store,
+    /// Wakes the scheduling loop.
+    pub wake: Wake,
+    /// Signs and checks tokens.
+    pub signer: Arc<Signer>,
+    /// The cluster's row id.
+    pub cluster_id: i32,
+    /// The cluster's public id.
+    pub cluster_uuid: String,
+    /// The cluster's name.
+    pub cluster_name: String,
+}
+
+impl Rota {
+    /// Opens the store, seeds it on first start, and builds the scheduling loop (not yet running:
+    /// call [`Control::spawn`]).
+    pub async fn start(
+        store: Store,
+        file: &ClusterFile,
+        admin_password: Option<&str>,
+        executor: Arc<dyn Executor>,
+    ) -> ControlResult<(Rota, Control, Seeded)> {
+        let seeded = seed::seed(&store, file, admin_password).await?;
+        let signer = Signer::load_or_create(&store.db).await?;
+        let c = cluster::Entity::find_by_id(seeded.cluster_id)
+            .one(&store.db)
+            .await?
+            .ok_or_else(|| ControlError::Corrupt("the seeded cluster vanished".into()))?;
+        let wake = Wake::default();
+        let control = Control::new(store.clone(), wake.clone(), executor, c.id);
+        let rota = Rota {
+            store,
+            wake,
+            signer: Arc::new(signer),
+            cluster_id: c.id,
+            cluster_uuid: c.uuid,
+            cluster_name: c.name,
+        };
+        Ok((rota, control, seeded))
+    }
+
+    /// The principal behind a bearer token.
+    pub fn authenticate(&self, token: &str) -> Result<Principal, ApiError> {
+        self.signer.verify(token)
+    }
+}
+
+/// Refuses anyone but an admin.
+pub fn require_admin(who: &Principal) -> ControlResult<()> {
+    if who.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "only an admin may do this; {} is a {}",
+                who.name,
+                who.role.as_str()
+            ),
+        )
+        .into())
+    }
+}
+
+/// Refuses anyone who may not change workloads of `project_id`.
+pub async fn require_project_writer(
+    rota: &Rota,
+    who: &Principal,
+    project_id: i32,
+    project_name: &str,
+) -> ControlResult<()> {
+    match who.role {
+        Role::Admin => Ok(()),
+        Role::Viewer => Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("{} is a viewer and may not change workloads", who.name),
+        )
+        .into()),
+        Role::Researcher => {
+            let assigned = match who.user_id {
+                Some(uid) => user_project::Entity::find()
+                    .filter(user_project::Column::UserId.eq(uid))
+                    .filter(user_project::Column::ProjectId.eq(project_id))
+                    .one(&rota.store.db)
+                    .await?
+                    .is_some(),
+                None => false,
+            };
+            if assigned {
+                Ok(())
+            } else {
+                Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    format!("{} is not a member of project {project_name}", who.name),
+                )
+                .into())
+            }
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! Workloads: submit, delete, list, describe.
+
+use std::collections::BTreeMap;
+
+use rota_api::validate::{self, GpuAsk};
+use rota_api::wire::{WorkloadCreationRequest, WorkloadSummary};
+use rota_api::{ApiError, ErrorCode};
+use rota_scheduler::{GpuSlots, WorkloadKind};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr,
+    TransactionTrait,
+};
+use serde::Serialize;
+
+use super::org::find_project;
+use super::{Rota, require_project_writer};
+use crate::auth::Principal;
+use crate::control_loop::insert_event;
+use crate::error::{ControlError, ControlResult};
+use crate::store::entity::{event, node, pod, project, workload};
+use crate::time::{now_ms, rfc3339};
+
+/// CPU a pod gets when it asks for none: the wizard's default of 0.1 core.
+pub const DEFAULT_CPU_CORES: f64 = 0.1;
+/// Memory a pod gets when it asks for none: the wizard's default of 100 MB.
+pub const DEFAULT_MEMORY: &str = "100M";
+
+/// A submission as every surface makes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submission {
+    /// Training, workspace or inference.
+    pub kind: WorkloadKind,
+    /// The request body.
+    pub request: WorkloadCreationRequest,
+    /// On the simulated cluster, how long it runs (none: until deleted).
+    pub duration_secs: Option<i64>,
+}
+
+fn kind_name(kind: WorkloadKind) -> &'static str {
+    match kind {
+        WorkloadKind::Training => "Training",
+        WorkloadKind::Workspace => "Workspace",
+        WorkloadKind::Inference => "Inference",
+    }
+}
+
+fn is_unique_violation(e: &DbErr) -> bool {
+    matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+}
+
+/// Checks a submission, writes it in one transaction and wakes the scheduler.
+pub async fn submit(
+    rota: &Rota,
+    who: &Principal,
+    sub: Submission,
+) -> ControlResult<WorkloadSummary> {
+    let req = &sub.request;
+    validate::name("name", &req.name)?;
+    if req.cluster_id != rota.cluster_uuid && req.cluster_id != rota.cluster_name {
+        return Err(ApiError::invalid(
+            "clusterId",
+            format!(
+                "cluster {:?} does not exist; this one is {}",
+                req.cluster_id, rota.cluster_uuid
+            ),
+        )
+        .into());
+    }
+    let project = match find_project(rota, &req.project_id).await {
+        Ok(p) => p,
+        Err(ControlError::Rejected(e)) if e.code == ErrorCode::NotFound => {
+            return Err(ApiError::invalid(
+                "projectId",
+                format!("project {} does not exist", req.project_id),
+            )
+            .into());
+        }
+        Err(e) => return Err(e),
+    };
+    validate::image("spec.image", &req.spec.image)?;
+    let c = &req.spec.compute;
+    let gpu = validate::gpu_ask(
+        "spec.compute",
+        c.gpu_devices_request,
+        c.gpu_portion_request,
+        c.gpu_memory_request.as_deref(),
+    )?;
+    let cpu = validate::cpu_millicores(
+        "spec.compute.cpuCoreRequest",
+        c.cpu_core_request.unwrap_or(DEFAULT_CPU_CORES),
+    )?;
+    let memory = validate::memory_mib(
+        "spec.compute.cpuMemoryRequest",
+        c.cpu_memory_request.as_deref().unwrap_or(DEFAULT_MEMORY),
+    )?;
+    if let Some(d) = sub.duration_secs.filter(|d| *d <= 0) {
+        return Err(
+            ApiError::invalid("duration", format!("must be above 0 seconds (got {d})")).into(),
+        );
+    }
+    for (i, v) in req.spec.environment_variables.iter().enumerate() {
+        if v.name.is_empty() || v.name.contains('=') {
+            return Err(ApiError::invalid(
+                format!("spec.environmentVariables[{i}].name"),
+                "must be a non-empty name without '='",
+            )
+            .into());
+        }
+    }
+    require_project_writer(rota, who, project.id, &project.name).await?;
+    let (gpu_kind, gpu_amount) = match gpu {
+        GpuAsk::Devices(n) => ("devices", i64::from(n)),
+        GpuAsk::Portion(p) => ("portion", i64::from(p)),
+        GpuAsk::MemoryMib(m) => ("memory", m as i64),
+    };
+    let env_json = serde_json::to_string(&req.spec.environment_variables)
+        .map_err(|e| ControlError::Corrupt(e.to_string()))?;
+    let now = now_ms();
+    let txn = rota.store.db.begin().await?;
+    let clash = workload::Entity::find()
+        .filter(workload::Column::ProjectId.eq(project.id))
+        .filter(workload::Column::Name.eq(&req.name))
+        .filter(workload::Column::EndedAt.is_null())
+        .one(&txn)
+        .await?;
+    let duplicate = || {
+        ApiError::conflict(format!(
+            "a workload called {} already exists in project {}",
+            req.name, project.name
+        ))
+    };
+    if clash.is_some() {
+        return Err(duplicate().into());
+    }
+    let uuid = uuid::Uuid::new_v4().to_string();
+    let inserted = workload::Entity::insert(workload::ActiveModel {
+        id: NotSet,
+        uuid: Set(uuid.clone()),
+        name: Set(req.name.clone()),
+        cluster_id: Set(rota.cluster_id),
+        project_id: Set(project.id),
+        kind: Set(sub.kind.as_str().to_owned()),
+        image: Set(req.spec.image.trim().to_owned()),
+        command: Set(req.spec.command.clone()),
+        args: Set(req.spec.args.clone()),
+        env_json: Set(env_json),
+        pods: Set(1),
+        min_pods: Set(1),
+        gpu_kind: Set(gpu_kind.to_owned()),
+        gpu_amount: Set(gpu_amount),
+        cpu_millicores: Set(cpu as i64),
+        memory_mib: Set(memory as i64),
+        priority: Set(sub.kind.default_priority()),
+        preemptible: Set(sub.kind.default_preemptible()),
+        duration_secs: Set(sub.duration_secs),
+        phase: Set("Pending".into()),
+        phase_reason: Set(None),
+        nominated: Set(false),
+        created_at: Set(now),
+        started_at: Set(None),
+        ended_at: Set(None),
+    })
+    .exec(&txn)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            ControlError::from(duplicate())
+        } else {
+            e.into()
+        }
+    })?;
+    insert_event(
+        &txn,
+        Some(inserted.last_insert_id),
+        "Submitted",
+        format!("submitted by {}", who.name),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    rota.wake.wake();
+    get(rota, &uuid).await
+}
+
+/// Ends a live workload (by its id, or `project/name`): its pods stop and its GPUs free up.
+pub async fn delete(rota: &Rota, who: &Principal, id: &str) -> ControlResult<WorkloadSummary> {
+    let w = find_live(rota, id).await?;
+    let project = project::Entity::find_by_id(w.project_id)
+        .one(&rota.store.db)
+        .await?;
+    let project_name = project.map(|p| p.name).unwrap_or_default();
+    require_project_writer(rota, who, w.project_id, &project_name).await?;
+    let summary = summarize(&rota.store.db, rota, vec![w.clone()])
+        .await?
+        .into_iter()
+        .next();
+    let now = now_ms();
+    let txn = rota.store.db.begin().await?;
+    let ended = workload::Entity::update_many()
+        .col_expr(workload::Column::Phase, Expr::value("Deleted"))
+        .col_expr(workload::Column::EndedAt, Expr::value(now))
+        .filter(workload::Column::Id.eq(w.id))
+        .filter(workload::Column::EndedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if ended.rows_affected == 0 {
+        return Err(ApiError::not_found(format!("workload {id} was already deleted")).into());
+    }
+    pod::Entity::delete_many()
+        .filter(pod::Column::WorkloadId.eq(w.id))
+        .exec(&txn)
+        .await?;
+    insert_event(
+        &txn,
+        Some(w.id),
+        "Deleted",
+        format!("deleted by {}", who.name),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    rota.wake.wake();
+    summary
+        .map(|s| WorkloadSummary {
+            phase: "Deleted".into(),
+            running_pods: 0,
+            allocated_gpus: 0.0,
+            nodes: Vec::new(),
+            ..s
+        })
+        .ok_or_else(|| ControlError::Corrupt("deleted workload has no summary".into()))
+}
+
+async fn find_live(rota: &Rota, id: &str) -> ControlResult<workload::Model> {
+    let q = workload::Entity::find()
+        .filter(workload::Column::ClusterId.eq(rota.cluster_id))
+        .filter(workload::Column::EndedAt.is_null());
+    let found = match id.split_once('/') {
+        Some((project, name)) => {
+            let p = find_project(rota, project).await?;
+            q.filter(workload::Column::ProjectId.eq(p.id))
+                .filter(workload::Column::Name.eq(name))
+                .one(&rota.store.db)
+                .await?
+        }
+        None => {
+            q.filter(workload::Column::Uuid.eq(id))
+                .one(&rota.store.db)
+                .await?
+        }
+    };
+    found.ok_or_else(|| ApiError::not_found(format!("workload {id} does not exist")).into())
+}
+
+/// Filters for [`list`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Only this project (by name).
+    pub project: Option<String>,
+    /// Only this phase.
+    pub phase: Option<String>,
+    /// Only this type (`Training`, `Workspace`, …).
+    pub kind: Option<String>,
+    /// Only names containing this.
+    pub search: Option<String>,
+}
+
+/// Live workloads in submission order.
+pub async fn list(rota: &Rota, filter: &ListFilter) -> ControlResult<Vec<WorkloadSummary>> {
+    let mut q = workload::Entity::find()
+        .filter(workload::Column::ClusterId.eq(rota.cluster_id))
+        .filter(workload::Column::EndedAt.is_null())
+        .order_by_asc(workload::Column::Id);
+    if let Some(p) = &filter.project {
+        let p = find_project(rota, p).await?;
+        q = q.filter(workload::Column::ProjectId.eq(p.id));
+    }
+    if let Some(phase) = &filter.phase {
+        q = q.filter(workload::Column::Phase.eq(phase.as_str()));
+    }
+    if let Some(kind) = &filter.kind {
+        q = q.filter(workload::Column::Kind.eq(kind.to_lowercase()));
+    }
+    if let Some(s) = filter.search.as_deref().filter(|s| !s.is_empty()) {
+        q = q.filter(workload::Column::Name.contains(s));
+    }
+    let rows = q.all(&rota.store.db).await?;
+    summarize(&rota.store.db, rota, rows).await
+}
+
+/// One live workload.
+pub async fn get(rota: &Rota, id: &str) -> ControlResult<WorkloadSummary> {
+    let w = find_live(rota, id).await?;
+    summarize(&rota.store.db, rota, vec![w])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::not_found(format!("workload {id} does not exist")).into())
+}
+
+/// One event in a workload's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadEvent {
+    /// `Submitted`, `Scheduled`, `Pending`, `Preempted`, `Moved`, `Deleted`, …
+    pub kind: String,
+    /// What happened, in words.
+    pub message: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// A workload's events, oldest first.
+pub async fn events(rota: &Rota, id: &str) -> ControlResult<Vec<WorkloadEvent>> {
+    let w = find_live(rota, id).await?;
+    let rows = event::Entity::find()
+        .filter(event::Column::WorkloadId.eq(w.id))
+        .order_by_asc(event::Column::Id)
+        .all(&rota.store.db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|e| WorkloadEvent {
+            kind: e.kind,
+            message: e.message,
+            created_at: rfc3339(e.created_at),
+        })
+        .collect())
+}
+
+async fn summarize(
+    db: &impl ConnectionTrait,
+    rota: &Rota,
+    rows: Vec<workload::Model>,
+) -> ControlResult<Vec<WorkloadSummary>> {
+    let projects: BTreeMap<i32, String> = project::Entity::find()
+        .filter(project::Column::ClusterId.eq(rota.cluster_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let nodes: BTreeMap<i32, node::Model> = node::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|n| (n.id, n))
+        .collect();
+    let reference_mib = nodes
+        .values()
+        .map(|n| n.gpu_memory_mib)
+        .max()
+        .unwrap_or(81920)
+        .max(1);
+    let mut pods: BTreeMap<i32, Vec<pod::Model>> = BTreeMap::new();
+    let ids: Vec<i32> = rows.iter().map(|w| w.id).collect();
+    for chunk in ids.chunks(500) {
+        for p in pod::Entity::find()
+            .filter(pod::Column::WorkloadId.is_in(chunk.iter().copied()))
+            .order_by_asc(pod::Column::PodIndex)
+            .all(db)
+            .await?
+        {
+            pods.entry(p.workload_id).or_default().push(p);
+        }
+    }
+    rows.into_iter()
+        .map(|w| {
+            let mine = pods.remove(&w.id).unwrap_or_default();
+            let allocated: f64 = mine
+                .iter()
+                .map(|p| match serde_json::from_str::<GpuSlots>(&p.gpu_slots) {
+                    Ok(GpuSlots::Devices(d)) => d.len() as f64,
+                    Ok(GpuSlots::Shared { portion, .. }) => f64::from(portion) / 1000.0,
+                    Err(_) => 0.0,
+                })
+                .sum();
+            let per_pod = match w.gpu_kind.as_str() {
+                "devices" => w.gpu_amount as f64,
+                "portion" => w.gpu_amount as f64 / 1000.0,
+                _ => (w.gpu_amount as f64 / reference_mib as f64 * 1000.0).ceil() / 1000.0,
+            };
+            let mut node_names: Vec<String> = mine
+                .iter()
+                .filter_map(|p| nodes.get(&p.node_id).map(|n| n.name.clone()))
+                .collect();
+            node_names.dedup();
+            let kind = crate::control_loop::snapshot::kind_of(&w.kind)?;
+            Ok(WorkloadSummary {
+                id: w.uuid,
+                name: w.name,
+                kind: kind_name(kind).to_owned(),
+                phase: w.phase,
+                phase_reason: w.phase_reason,
+                project_id: w.project_id.to_string(),
+                project_name: projects.get(&w.project_id).cloned().unwrap_or_default(),
+                cluster_id: rota.cluster_uuid.clone(),
+                priority: w.priority,
+                preemptible: w.preemptible,
+                running_pods: mine.len() as u32,
+                requested_pods: u32::try_from(w.pods).unwrap_or(1),
+                allocated_gpus: allocated,
+                requested_gpus: per_pod * f64::from(w.pods),
+                nodes: node_names,
+                created_at: rfc3339(w.created_at),
+            })
+        })
+        .collect()
+}

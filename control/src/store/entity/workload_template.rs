@@ -1,0 +1,23 @@
+//! The `workload_templates` table.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "workload_templates")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub uuid: String,
+    pub name: String,
+    pub scope_kind: String,
+    pub scope_id: Option<i32>,
+    pub kind: String,
+    pub environment_id: i32,
+    pub compute_id: i32,
+    pub created_at: i64,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,16 @@
+//! Rota's schema. Migrations run at start; each has `up` and `down`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_initial;
+
+/// Every migration, oldest first.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_initial::Migration)]
+    }
+}
