@@ -3,7 +3,7 @@
 
 use rota_scheduler::MilliGpus;
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 
 use crate::auth::{self, Role};
 use crate::cluster_file::ClusterFile;
@@ -31,7 +31,7 @@ pub async fn seed(
     file: &ClusterFile,
     admin_password: Option<&str>,
 ) -> Result<Seeded, DbErr> {
-    let txn = store.db.begin().await?;
+    let txn = store.write().await?;
     let existing = cluster::Entity::find()
         .filter(cluster::Column::Name.eq(&file.name))
         .one(&txn)

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rota_scheduler::Config;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tokio::sync::Notify;
 
 use crate::error::ControlResult;
@@ -111,7 +111,7 @@ impl Control {
                 }
             };
             settled.cycles += 1;
-            let txn = db.begin().await?;
+            let txn = self.store.write().await?;
             let orders = commit::commit(&txn, &loaded, &plan, now_ms()).await?;
             txn.commit().await?;
             for stop in &orders.stops {
@@ -159,7 +159,7 @@ impl Control {
             return Ok(0);
         }
         let now = now_ms();
-        let txn = db.begin().await?;
+        let txn = self.store.write().await?;
         for exit in &exits {
             pod::Entity::delete_many()
                 .filter(pod::Column::WorkloadId.eq(exit.workload_id))

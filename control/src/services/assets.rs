@@ -5,9 +5,7 @@
 use rota_api::validate::{self, GpuAsk};
 use rota_api::{ApiError, ErrorCode};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 
 use super::{Rota, require_admin};
@@ -203,7 +201,7 @@ pub async fn create_environment(
     validate::name("name", name)?;
     validate::image("image", image)?;
     require_asset_writer(rota, who, scope).await?;
-    let txn = rota.store.db.begin().await?;
+    let txn = rota.store.write().await?;
     check_scope(&txn, scope).await?;
     let clash = environment::Entity::find()
         .filter(environment::Column::Name.eq(name))
@@ -239,7 +237,7 @@ pub async fn create_environment(
 
 /// Deletes an environment no template uses.
 pub async fn delete_environment(rota: &Rota, who: &Principal, id: &str) -> ControlResult<()> {
-    let txn = rota.store.db.begin().await?;
+    let txn = rota.store.write().await?;
     let env = environment::Entity::find()
         .filter(environment::Column::Uuid.eq(id))
         .one(&txn)
@@ -328,7 +326,7 @@ pub async fn create_compute(
         GpuAsk::Portion(p) => (1, Some(p as i32), None),
         GpuAsk::MemoryMib(m) => (1, None, Some(m as i64)),
     };
-    let txn = rota.store.db.begin().await?;
+    let txn = rota.store.write().await?;
     check_scope(&txn, scope).await?;
     let clash = compute_resource::Entity::find()
         .filter(compute_resource::Column::Name.eq(name))
@@ -370,7 +368,7 @@ pub async fn create_compute(
 
 /// Deletes a compute resource no template uses.
 pub async fn delete_compute(rota: &Rota, who: &Principal, id: &str) -> ControlResult<()> {
-    let txn = rota.store.db.begin().await?;
+    let txn = rota.store.write().await?;
     let c = compute_resource::Entity::find()
         .filter(compute_resource::Column::Uuid.eq(id))
         .one(&txn)
@@ -453,7 +451,7 @@ pub async fn create_template(
         .into());
     }
     require_asset_writer(rota, who, scope).await?;
-    let txn = rota.store.db.begin().await?;
+    let txn = rota.store.write().await?;
     check_scope(&txn, scope).await?;
     let env = environment::Entity::find()
         .filter(environment::Column::Uuid.eq(environment_id))
@@ -516,7 +514,7 @@ pub async fn create_template(
 
 /// Deletes a template.
 pub async fn delete_template(rota: &Rota, who: &Principal, id: &str) -> ControlResult<()> {
-    let txn = rota.store.db.begin().await?;
+    let txn = rota.store.write().await?;
     let t = workload_template::Entity::find()
         .filter(workload_template::Column::Uuid.eq(id))
         .one(&txn)

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use rota_api::ApiError;
 use rota_api::wire::{GpuQuota, NodePoolRef, Project, ProjectList, UnitResources};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{Rota, require_admin};
 use crate::auth::Principal;
@@ -127,7 +127,7 @@ pub async fn set_project_quota(
         change.over_quota_weight,
     )?;
     let p = find_project(rota, project).await?;
-    let txn = rota.store.db.begin().await?;
+    let txn = rota.store.write().await?;
     let pool = node_pool::Entity::find()
         .filter(node_pool::Column::ClusterId.eq(rota.cluster_id))
         .filter(node_pool::Column::Name.eq(&change.node_pool))

@@ -8,10 +8,7 @@ use rota_api::{ApiError, ErrorCode};
 use rota_scheduler::{GpuSlots, WorkloadKind};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr,
-    TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr};
 use serde::Serialize;
 
 use super::org::find_project;
@@ -118,7 +115,7 @@ pub async fn submit(
     let env_json = serde_json::to_string(&req.spec.environment_variables)
         .map_err(|e| ControlError::Corrupt(e.to_string()))?;
     let now = now_ms();
-    let txn = rota.store.db.begin().await?;
+    let txn = rota.store.write().await?;
     let clash = workload::Entity::find()
         .filter(workload::Column::ProjectId.eq(project.id))
         .filter(workload::Column::Name.eq(&req.name))
@@ -197,7 +194,7 @@ pub async fn delete(rota: &Rota, who: &Principal, id: &str) -> ControlResult<Wor
         .into_iter()
         .next();
     let now = now_ms();
-    let txn = rota.store.db.begin().await?;
+    let txn = rota.store.write().await?;
     let ended = workload::Entity::update_many()
         .col_expr(workload::Column::Phase, Expr::value("Deleted"))
         .col_expr(workload::Column::EndedAt, Expr::value(now))

@@ -1,0 +1,3 @@
+//! One page per file.
+
+pub mod workloads;

@@ -1,0 +1,32 @@
+//! Rota's server: builds the router (web app, REST API, health) around the control plane's
+//! services. `main.rs` only reads the configuration and serves.
+
+pub mod config;
+pub mod rest;
+
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use rota_app::{App, shell};
+use rota_control::services::Rota;
+
+/// The whole site: REST API and health first, then the pages and server functions.
+pub fn site(rota: Rota, options: LeptosOptions) -> Router {
+    let routes = generate_route_list(App);
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &options,
+            routes,
+            {
+                let rota = rota.clone();
+                move || provide_context(rota.clone())
+            },
+            {
+                let options = options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(options);
+    rest::router(rota).merge(pages)
+}

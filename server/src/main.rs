@@ -1,0 +1,59 @@
+//! `rota-server`: serves Rota on `LEPTOS_SITE_ADDR` (default 127.0.0.1:3000).
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use leptos::prelude::get_configuration;
+use rota_control::cluster_file::ClusterFile;
+use rota_control::executor::Simulated;
+use rota_control::services::Rota;
+use rota_control::store::Store;
+use rota_server::config::Settings;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
+        )
+        .init();
+    let settings = Settings::from_env();
+    let conf =
+        get_configuration(None).context("reading the site configuration (LEPTOS_* variables)")?;
+    let options = conf.leptos_options;
+    let addr = options.site_addr;
+    let file = ClusterFile::load(settings.cluster_file.as_deref())?;
+    let store = Store::open(&settings.database_url)
+        .await
+        .with_context(|| format!("opening the store at {}", settings.database_url))?;
+    let (rota, control, seeded) = Rota::start(
+        store,
+        &file,
+        settings.admin_password.as_deref(),
+        Arc::new(Simulated),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("starting the control plane: {e}"))?;
+    if let Some(password) = &seeded.generated_password {
+        println!("First start: sign in as admin with password {password}");
+        println!(
+            "(set ROTA_ADMIN_PASSWORD before the first start to choose it; this is shown once)"
+        );
+    }
+    control.spawn();
+    rota.wake.wake();
+    let app = rota_server::site(rota.clone(), options);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    tracing::info!(cluster = %rota.cluster_name, store = %settings.database_url, "Rota is serving on http://{addr}");
+    axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,66 @@
+//! A JSON body whose errors name the field: malformed JSON is a 400, a field of the wrong type or
+//! value a 422 that says which.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use rota_api::{ApiError, ErrorCode};
+use serde::de::DeserializeOwned;
+
+use super::AppError;
+
+/// Largest body accepted.
+const MAX_BODY: usize = 1024 * 1024;
+
+/// A deserialized JSON body.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            AppError(ApiError::new(
+                ErrorCode::BadRequest,
+                format!("cannot read the body: {e}"),
+            ))
+        })?;
+        if bytes.len() > MAX_BODY {
+            return Err(AppError(ApiError::new(
+                ErrorCode::BadRequest,
+                "the body is larger than 1 MiB",
+            )));
+        }
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_data() {
+                let field = if path.is_empty() || path == "." {
+                    "body".to_owned()
+                } else {
+                    path
+                };
+                let message = inner.to_string();
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_owned();
+                AppError(ApiError::invalid(field, message))
+            } else {
+                AppError(ApiError::new(
+                    ErrorCode::BadRequest,
+                    format!("malformed JSON: {inner}"),
+                ))
+            }
+        })?;
+        de.end().map_err(|e| {
+            AppError(ApiError::new(
+                ErrorCode::BadRequest,
+                format!("malformed JSON: {e}"),
+            ))
+        })?;
+        Ok(Body(value))
+    }
+}

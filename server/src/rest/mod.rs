@@ -1,0 +1,48 @@
+//! The REST API in Run:ai's `/api/v1` shapes, and `/healthz`. Handlers are thin: read the caller
+//! and the body, call one service, map its error.
+
+use axum::Router;
+use axum::routing::{get, post};
+use rota_control::services::Rota;
+
+mod body;
+mod caller;
+mod error;
+mod health;
+mod projects;
+mod token;
+mod workloads;
+
+pub use body::Body;
+pub use caller::Caller;
+pub use error::AppError;
+
+/// Handler results.
+pub type AppResult<T> = Result<T, AppError>;
+
+/// The REST API and health routes, over the services.
+pub fn router(rota: Rota) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/api/v1/token", post(token::token))
+        .route("/api/v1/org-unit/projects", get(projects::list))
+        .route("/api/v1/workloads", get(workloads::list))
+        .route(
+            "/api/v1/workloads/trainings",
+            post(workloads::submit_training),
+        )
+        .route(
+            "/api/v1/workloads/workspaces",
+            post(workloads::submit_workspace),
+        )
+        .route(
+            "/api/v1/workloads/trainings/{id}",
+            get(workloads::get_one).delete(workloads::delete),
+        )
+        .route(
+            "/api/v1/workloads/workspaces/{id}",
+            get(workloads::get_one).delete(workloads::delete),
+        )
+        .route("/api/v1/workloads/{id}/events", get(workloads::events))
+        .with_state(rota)
+}

@@ -1,0 +1,12 @@
+//! `/api/v1/org-unit/projects`.
+
+use axum::Json;
+use axum::extract::State;
+use rota_api::wire::ProjectList;
+use rota_control::services::{Rota, org};
+
+use super::{AppResult, Caller};
+
+pub async fn list(State(rota): State<Rota>, _caller: Caller) -> AppResult<Json<ProjectList>> {
+    Ok(Json(org::list_projects(&rota).await?))
+}

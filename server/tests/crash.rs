@@ -1,0 +1,224 @@
+//! Crash safety: the server is killed (SIGKILL) in the middle of a stream of submissions and
+//! started again on the same store. Every acknowledged submission is there, no GPU is held by two
+//! pods, and scheduling resumes.
+
+use std::collections::BTreeSet;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rota_control::store::Store;
+use rota_control::store::entity::{node, pod};
+use rota_scheduler::GpuSlots;
+use sea_orm::EntityTrait;
+use serde_json::Value;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(db_url: &str) -> Server {
+        let port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_rota-server"))
+            .env("DATABASE_URL", db_url)
+            .env("ROTA_ADMIN_PASSWORD", "crash-test")
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = client.get(format!("{}/healthz", server.base)).send().await
+                && r.status().is_success()
+            {
+                return server;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not become healthy within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn token(client: &reqwest::Client, base: &str) -> String {
+    let body: Value = client
+        .post(format!("{base}/api/v1/token"))
+        .json(&serde_json::json!({"grantType": "password", "username": "admin", "password": "crash-test"}))
+        .send()
+        .await
+        .expect("token request")
+        .json()
+        .await
+        .expect("token body");
+    body["accessToken"]
+        .as_str()
+        .expect("accessToken")
+        .to_owned()
+}
+
+async fn live(client: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
+    let body: Value = client
+        .get(format!("{base}/api/v1/workloads"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("list body");
+    body["workloads"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_loses_no_acknowledged_submission_and_gives_no_gpu_twice() {
+    let dir = std::env::temp_dir().join(format!("rota-crash-{}", uuid::Uuid::new_v4().simple()));
+    let db_url = format!("sqlite://{}/rota.db", dir.display());
+    let mut server = Server::start(&db_url).await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("client");
+    let token = token(&client, &server.base).await;
+    let cluster: Value = client
+        .get(format!("{}/api/v1/org-unit/projects", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("projects")
+        .json()
+        .await
+        .expect("projects body");
+    let cluster_id = cluster["projects"][0]["clusterId"]
+        .as_str()
+        .expect("clusterId")
+        .to_owned();
+
+    // Submit from a task; kill the server once 30 were acknowledged, while more are in flight.
+    let (acked_tx, mut acked_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let submitter = {
+        let (client, base, token) = (client.clone(), server.base.clone(), token.clone());
+        tokio::spawn(async move {
+            for i in 0..500 {
+                let name = format!("w-{i}");
+                let project = if i % 2 == 0 { "1" } else { "2" };
+                let body = serde_json::json!({
+                    "name": name, "projectId": project, "clusterId": cluster_id,
+                    "spec": {"image": "gcr.io/run-ai-demo/quickstart", "compute": {"gpuDevicesRequest": 1}}
+                });
+                match client
+                    .post(format!("{base}/api/v1/workloads/trainings"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().as_u16() == 202 => {
+                        if acked_tx.send(name).is_err() {
+                            return;
+                        }
+                    }
+                    _ => return,
+                }
+            }
+        })
+    };
+    let mut acked = BTreeSet::new();
+    while let Some(name) = acked_rx.recv().await {
+        acked.insert(name);
+        if acked.len() == 30 {
+            server.kill();
+        }
+    }
+    let _ = submitter.await;
+    assert!(
+        acked.len() >= 30,
+        "the stream was acknowledged before the kill"
+    );
+
+    let server = Server::start(&db_url).await;
+    // The token issued before the crash is still valid.
+    let listed = live(&client, &server.base, &token).await;
+    let names: BTreeSet<String> = listed
+        .iter()
+        .filter_map(|w| w["name"].as_str().map(str::to_owned))
+        .collect();
+    let lost: Vec<&String> = acked.difference(&names).collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+
+    // Scheduling resumes: the 4 GPUs of the quickstart cluster fill up.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let running = live(&client, &server.base, &token)
+            .await
+            .iter()
+            .filter(|w| w["phase"] == "Running")
+            .count();
+        if running == 4 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "scheduling did not resume: {running} running"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(server);
+
+    let store = Store::open(&db_url).await.expect("store");
+    let nodes = node::Entity::find().all(&store.db).await.expect("nodes");
+    let mut taken = BTreeSet::new();
+    for p in pod::Entity::find().all(&store.db).await.expect("pods") {
+        let slots: GpuSlots = serde_json::from_str(&p.gpu_slots).expect("slots");
+        let GpuSlots::Devices(devices) = slots else {
+            panic!("whole devices were asked for")
+        };
+        let gpus = nodes
+            .iter()
+            .find(|n| n.id == p.node_id)
+            .map(|n| n.gpus)
+            .expect("node");
+        for d in devices {
+            assert!(
+                (d as i32) < gpus,
+                "GPU {d} does not exist on node {}",
+                p.node_id
+            );
+            assert!(
+                taken.insert((p.node_id, d)),
+                "GPU {d} of node {} is held by two pods",
+                p.node_id
+            );
+        }
+    }
+    assert_eq!(taken.len(), 4);
+    let _ = std::fs::remove_dir_all(&dir);
+}
