@@ -366,14 +366,16 @@ async fn summarize(
     rows.into_iter()
         .map(|w| {
             let mine = pods.remove(&w.id).unwrap_or_default();
-            let allocated: f64 = mine
+            // Summed in thousandths: exact, and never the -0.0 an empty float sum gives.
+            let allocated_milli: i64 = mine
                 .iter()
                 .map(|p| match serde_json::from_str::<GpuSlots>(&p.gpu_slots) {
-                    Ok(GpuSlots::Devices(d)) => d.len() as f64,
-                    Ok(GpuSlots::Shared { portion, .. }) => f64::from(portion) / 1000.0,
-                    Err(_) => 0.0,
+                    Ok(GpuSlots::Devices(d)) => d.len() as i64 * 1000,
+                    Ok(GpuSlots::Shared { portion, .. }) => i64::from(portion),
+                    Err(_) => 0,
                 })
                 .sum();
+            let allocated = allocated_milli as f64 / 1000.0;
             let per_pod = match w.gpu_kind.as_str() {
                 "devices" => w.gpu_amount as f64,
                 "portion" => w.gpu_amount as f64 / 1000.0,

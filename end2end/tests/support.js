@@ -1,0 +1,100 @@
+// Starts rota-server on a free port with a fresh SQLite store, and Chromium (Debian's, headless)
+// with a fresh profile. Everything is torn down by the returned stop().
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ADMIN_PASSWORD = 'e2e-admin';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function waitHealthy(base, child) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`rota-server exited with ${child.exitCode}`);
+    try {
+      const r = await fetch(`${base}/healthz`);
+      if (r.ok) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('rota-server did not become healthy within 60 s');
+}
+
+export async function startRota() {
+  const bin = process.env.ROTA_SERVER_BIN;
+  const siteRoot = process.env.ROTA_SITE_ROOT;
+  if (!bin || !siteRoot) throw new Error('set ROTA_SERVER_BIN and ROTA_SITE_ROOT (scripts/test does)');
+  const dir = mkdtempSync(join(tmpdir(), 'rota-e2e-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const logs = [];
+  const child = spawn(bin, [], {
+    env: {
+      ...process.env,
+      DATABASE_URL: `sqlite://${join(dir, 'rota.db')}`,
+      ROTA_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: siteRoot,
+      RUST_LOG: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.on('data', (d) => logs.push(String(d)));
+  child.stderr.on('data', (d) => logs.push(String(d)));
+  await waitHealthy(base, child);
+  const profile = mkdtempSync(join(tmpdir(), 'rota-chromium-'));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const stop = async () => {
+    await browser.close();
+    child.kill('SIGTERM');
+    rmSync(profile, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { base, browser, stop, logs };
+}
+
+// The REST API, as a script would use it.
+export async function api(base) {
+  const r = await fetch(`${base}/api/v1/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grantType: 'password', username: 'admin', password: ADMIN_PASSWORD }),
+  });
+  const { accessToken } = await r.json();
+  const auth = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
+  const projects = await (await fetch(`${base}/api/v1/org-unit/projects`, { headers: auth })).json();
+  const byName = Object.fromEntries(projects.projects.map((p) => [p.name, p]));
+  return {
+    async submitTraining(name, project, gpus) {
+      const p = byName[project];
+      const res = await fetch(`${base}/api/v1/workloads/trainings`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({
+          name, projectId: p.id, clusterId: p.clusterId,
+          spec: { image: 'gcr.io/run-ai-demo/quickstart', compute: { gpuDevicesRequest: gpus } },
+        }),
+      });
+      if (res.status !== 202) throw new Error(`submit ${name}: ${res.status} ${await res.text()}`);
+      return res.json();
+    },
+  };
+}
