@@ -447,6 +447,57 @@ on_both!(
             .unwrap_err()
             .to_api();
         assert_eq!(nowhere.details[0].field, "scopeId");
+        let renamed = assets::update_environment(
+            &rota,
+            &who,
+            &env.id,
+            Some("quickstart-v2"),
+            Some("gcr.io/run-ai-demo/quickstart:v2"),
+        )
+        .await
+        .expect("edited");
+        assert_eq!(
+            (
+                renamed.id.as_str(),
+                renamed.name.as_str(),
+                renamed.image.as_str()
+            ),
+            (
+                env.id.as_str(),
+                "quickstart-v2",
+                "gcr.io/run-ai-demo/quickstart:v2"
+            )
+        );
+        let two = ComputeInput {
+            gpu_devices_request: Some(2.0),
+            ..ComputeInput::default()
+        };
+        let bad = assets::update_compute(
+            &rota,
+            &who,
+            &compute.id,
+            None,
+            &ComputeInput {
+                gpu_devices_request: Some(-1.0),
+                ..ComputeInput::default()
+            },
+        )
+        .await
+        .unwrap_err()
+        .to_api();
+        assert_eq!(bad.details[0].field, "compute.gpuDevicesRequest");
+        assert_eq!(
+            assets::list_compute(&rota).await.expect("list")[0].gpu_devices_request,
+            1,
+            "a refused edit changes nothing"
+        );
+        let edited = assets::update_compute(&rota, &who, &compute.id, Some("two-gpus"), &two)
+            .await
+            .expect("edited");
+        assert_eq!(
+            (edited.name.as_str(), edited.gpu_devices_request),
+            ("two-gpus", 2)
+        );
         let template = assets::create_template(
             &rota,
             &who,

@@ -527,3 +527,122 @@ pub async fn delete_template(rota: &Rota, who: &Principal, id: &str) -> ControlR
     txn.commit().await?;
     Ok(())
 }
+
+/// Renames an environment or changes its image.
+pub async fn update_environment(
+    rota: &Rota,
+    who: &Principal,
+    id: &str,
+    name: Option<&str>,
+    image: Option<&str>,
+) -> ControlResult<Environment> {
+    if let Some(n) = name {
+        validate::name("name", n)?;
+    }
+    if let Some(i) = image {
+        validate::image("image", i)?;
+    }
+    let txn = rota.store.write().await?;
+    let env = environment::Entity::find()
+        .filter(environment::Column::Uuid.eq(id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("environment {id} does not exist")))?;
+    let scope = Scope::from_row(&env.scope_kind, env.scope_id)?;
+    require_asset_writer(rota, who, scope).await?;
+    if let Some(n) = name.filter(|n| *n != env.name) {
+        let clash = environment::Entity::find()
+            .filter(environment::Column::Name.eq(n))
+            .filter(environment::Column::ScopeKind.eq(scope.kind()))
+            .filter(match scope.id() {
+                Some(id) => environment::Column::ScopeId.eq(id),
+                None => environment::Column::ScopeId.is_null(),
+            })
+            .one(&txn)
+            .await?;
+        if clash.is_some() {
+            return Err(taken("environment", n, scope));
+        }
+    }
+    let mut row: environment::ActiveModel = env.clone().into();
+    if let Some(n) = name {
+        row.name = Set(n.to_owned());
+    }
+    if let Some(i) = image {
+        row.image = Set(i.trim().to_owned());
+    }
+    let updated = environment::Entity::update(row).exec(&txn).await?;
+    txn.commit().await?;
+    env_of(updated)
+}
+
+/// Renames a compute resource or changes what it asks for (every field of `input` is taken).
+pub async fn update_compute(
+    rota: &Rota,
+    who: &Principal,
+    id: &str,
+    name: Option<&str>,
+    input: &ComputeInput,
+) -> ControlResult<ComputeResource> {
+    if let Some(n) = name {
+        validate::name("name", n)?;
+    }
+    let gpu = validate::gpu_ask(
+        "compute",
+        input.gpu_devices_request,
+        input.gpu_portion_request,
+        input.gpu_memory_request.as_deref(),
+    )?;
+    let cpu = validate::cpu_millicores(
+        "cpuCoreRequest",
+        input
+            .cpu_core_request
+            .unwrap_or(super::workloads::DEFAULT_CPU_CORES),
+    )?;
+    let memory = validate::memory_mib(
+        "cpuMemoryRequest",
+        input
+            .cpu_memory_request
+            .as_deref()
+            .unwrap_or(super::workloads::DEFAULT_MEMORY),
+    )?;
+    let txn = rota.store.write().await?;
+    let c = compute_resource::Entity::find()
+        .filter(compute_resource::Column::Uuid.eq(id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("compute resource {id} does not exist")))?;
+    let scope = Scope::from_row(&c.scope_kind, c.scope_id)?;
+    require_asset_writer(rota, who, scope).await?;
+    if let Some(n) = name.filter(|n| *n != c.name) {
+        let clash = compute_resource::Entity::find()
+            .filter(compute_resource::Column::Name.eq(n))
+            .filter(compute_resource::Column::ScopeKind.eq(scope.kind()))
+            .filter(match scope.id() {
+                Some(id) => compute_resource::Column::ScopeId.eq(id),
+                None => compute_resource::Column::ScopeId.is_null(),
+            })
+            .one(&txn)
+            .await?;
+        if clash.is_some() {
+            return Err(taken("compute resource", n, scope));
+        }
+    }
+    let (devices, portion, gpu_memory) = match gpu {
+        GpuAsk::Devices(n) => (n as i32, None, None),
+        GpuAsk::Portion(p) => (1, Some(p as i32), None),
+        GpuAsk::MemoryMib(m) => (1, None, Some(m as i64)),
+    };
+    let mut row: compute_resource::ActiveModel = c.clone().into();
+    if let Some(n) = name {
+        row.name = Set(n.to_owned());
+    }
+    row.gpu_devices = Set(devices);
+    row.gpu_portion_milli = Set(portion);
+    row.gpu_memory_mib = Set(gpu_memory);
+    row.cpu_millicores = Set(cpu as i64);
+    row.memory_mib = Set(memory as i64);
+    let updated = compute_resource::Entity::update(row).exec(&txn).await?;
+    txn.commit().await?;
+    compute_of(updated)
+}
