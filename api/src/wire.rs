@@ -204,3 +204,29 @@ pub struct WorkloadSummary {
     /// RFC 3339.
     pub created_at: String,
 }
+
+/// What a submission would do if it were made now (`POST /api/v1/workloads/preview`, Rota's own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Preview {
+    /// `startsNow`, `startsAfterPreemption` or `waits`.
+    pub outcome: PreviewOutcome,
+    /// Where its pods would run, when it starts now.
+    pub nodes: Vec<String>,
+    /// Whether it would run beyond its project's deserved quota (and so could be preempted).
+    pub over_quota: bool,
+    /// One sentence: "starts now on node-2", "waits: team-a is at its limit of 4 GPUs".
+    pub message: String,
+}
+
+/// The gist of a [`Preview`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum PreviewOutcome {
+    /// It would be placed in the next cycle.
+    StartsNow,
+    /// Others would be preempted or moved first.
+    StartsAfterPreemption,
+    /// It would wait.
+    Waits,
+}

@@ -18,6 +18,7 @@ use crate::store::entity::{cluster, user_project};
 
 pub mod assets;
 pub mod org;
+pub mod preview;
 pub mod session;
 pub mod workloads;
 

@@ -3,8 +3,9 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use rota_api::wire::{WorkloadCreationRequest, WorkloadSummary};
-use rota_control::services::Rota;
+use rota_api::wire::{Preview, WorkloadCreationRequest, WorkloadSummary};
+use rota_api::ApiError;
+use rota_control::services::{Rota, preview};
 use rota_control::services::workloads::{self, ListFilter, Submission, WorkloadEvent};
 use rota_scheduler::WorkloadKind;
 use serde::{Deserialize, Serialize};
@@ -106,4 +107,23 @@ pub async fn events(
     Ok(Json(EventList {
         events: workloads::events(&rota, &id).await?,
     }))
+}
+
+/// Body of `POST /api/v1/workloads/preview`: a creation request and its type.
+#[derive(Debug, Deserialize)]
+pub struct PreviewRequest {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(flatten)]
+    request: WorkloadCreationRequest,
+}
+
+pub async fn preview_submission(State(rota): State<Rota>, caller: Caller, Body(req): Body<PreviewRequest>) -> AppResult<Json<Preview>> {
+    let kind = match req.kind.as_deref().unwrap_or("training") {
+        "training" | "Training" => WorkloadKind::Training,
+        "workspace" | "Workspace" => WorkloadKind::Workspace,
+        other => return Err(ApiError::invalid("type", format!("{other:?} is not a workload type; use training or workspace")).into()),
+    };
+    let sub = Submission { kind, request: req.request, duration_secs: None };
+    Ok(Json(preview::preview(&rota, &caller.0, &sub).await?))
 }

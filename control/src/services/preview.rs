@@ -1,0 +1,66 @@
+//! "What happens if I submit this": the scheduler run on the current state plus the workload.
+
+use rota_api::wire::{Preview, PreviewOutcome};
+use rota_scheduler::{Config, PendingReason, Workload};
+
+use super::Rota;
+use super::workloads::{Checked, Submission, check, scheduler_gpu};
+use crate::auth::Principal;
+use crate::control_loop::snapshot;
+use crate::error::{ControlError, ControlResult};
+
+/// Runs one cycle on the store's current state with the submission added, and says what it did.
+pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlResult<Preview> {
+    let Checked { project, gpu, cpu, memory } = check(rota, who, sub).await?;
+    let loaded = snapshot::load(&rota.store.db, rota.cluster_id).await?;
+    let mut snap = loaded.snapshot;
+    let id = snap.workloads.iter().map(|w| w.id.max(w.submission)).max().unwrap_or(0) + 1;
+    let gpu = scheduler_gpu(gpu);
+    snap.workloads.push(Workload {
+        id,
+        name: sub.request.name.clone(),
+        project: project.name.clone(),
+        kind: sub.kind,
+        pools: Vec::new(),
+        pods: 1,
+        min_pods: 1,
+        gpu,
+        cpu_millicores: cpu,
+        memory_mib: memory,
+        priority: sub.kind.default_priority(),
+        preemptible: sub.kind.default_preemptible(),
+        submission: id,
+        nominated: false,
+        placement: Vec::new(),
+    });
+    let config = Config { placement: loaded.placements, ..Config::default() };
+    let plan = rota_scheduler::schedule(&snap, &config).map_err(|e| ControlError::Corrupt(format!("preview snapshot: {e}")))?;
+    let mut nodes: Vec<String> = plan.binds.iter().filter(|b| b.workload == id).map(|b| b.placement.node.clone()).collect();
+    nodes.dedup();
+    let preemptible = sub.kind.default_preemptible();
+    if !nodes.is_empty() {
+        let pool = snap.nodes.iter().find(|n| n.name == nodes[0]).map(|n| n.pool.clone()).unwrap_or_default();
+        let share = plan.shares.iter().find(|s| s.is_project && s.name == project.name && s.pool == pool);
+        let request = rota_scheduler::MilliGpus(match gpu {
+            rota_scheduler::GpuRequest::Devices(n) => i64::from(n) * 1000,
+            rota_scheduler::GpuRequest::Portion(p) => i64::from(p),
+            rota_scheduler::GpuRequest::MemoryMib(_) => 1,
+        });
+        let over_quota = share.is_some_and(|s| s.allocated + request > s.deserved);
+        let mut message = format!("starts now on {}", nodes.join(", "));
+        if over_quota {
+            message.push_str(if preemptible {
+                "; runs over quota, preemptible"
+            } else {
+                "; runs over quota"
+            });
+        }
+        return Ok(Preview { outcome: PreviewOutcome::StartsNow, nodes, over_quota, message });
+    }
+    let (outcome, message) = match plan.pending.get(&id) {
+        Some(reason @ PendingReason::AwaitingEviction { .. }) => (PreviewOutcome::StartsAfterPreemption, reason.to_string()),
+        Some(reason) => (PreviewOutcome::Waits, format!("waits: {reason}")),
+        None => (PreviewOutcome::Waits, "waits".to_owned()),
+    };
+    Ok(Preview { outcome, nodes, over_quota: false, message })
+}
