@@ -1,10 +1,16 @@
-//! `rota`: the command line of Rota.
+//! `rota`: the command line of Rota. Run:ai's v1 shapes (`rota submit`, `rota list -A`,
+//! `rota delete job`) and v2 shapes (`rota training submit`, `rota workload list -A`) both work.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod remote;
 mod sim;
+
+use remote::{
+    JobCommand, KindCommand, ListArgs, LoginArgs, ProjectCommand, SubmitArgs, WorkloadCommand,
+};
 
 /// Rota: GPU quotas, fair sharing and scheduling for research teams.
 #[derive(Debug, Parser)]
@@ -16,14 +22,77 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Sign in to a Rota server and remember it.
+    Login(LoginArgs),
+    /// Submit a training (v1; --interactive for a workspace).
+    Submit {
+        #[command(flatten)]
+        args: SubmitArgs,
+        /// Submit a workspace instead of a training.
+        #[arg(long)]
+        interactive: bool,
+    },
+    /// List workloads (v1).
+    List(ListArgs),
+    /// Show a workload (v1: `rota describe job NAME -p P`).
+    #[command(subcommand)]
+    Describe(JobCommand),
+    /// Delete a workload (v1: `rota delete job NAME -p P`).
+    #[command(subcommand)]
+    Delete(JobCommand),
+    /// Trainings (v2).
+    #[command(subcommand)]
+    Training(KindCommand),
+    /// Workspaces (v2).
+    #[command(subcommand)]
+    Workspace(KindCommand),
+    /// Workloads of every type (v2).
+    #[command(subcommand)]
+    Workload(WorkloadCommand),
+    /// Projects (v2).
+    #[command(subcommand)]
+    Project(ProjectCommand),
     /// Run the scheduler offline: replay scenario files, or benchmark a synthetic cluster.
     #[command(subcommand)]
     Sim(sim::SimCommand),
 }
 
+fn kind(cmd: &KindCommand, kind: &str) -> anyhow::Result<()> {
+    match cmd {
+        KindCommand::Submit(args) => remote::submit(kind, args),
+        KindCommand::List(args) => remote::list(Some(kind), args),
+        KindCommand::Describe(args) => remote::describe(args),
+        KindCommand::Delete(args) => remote::delete(kind, args),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Command::Sim(cmd) => sim::run(cmd),
+    let outcome = match &cli.command {
+        Command::Sim(cmd) => return sim::run_sim(cmd),
+        Command::Login(args) => remote::login(args),
+        Command::Submit { args, interactive } => remote::submit(
+            if *interactive {
+                "workspace"
+            } else {
+                "training"
+            },
+            args,
+        ),
+        Command::List(args) => remote::list(None, args),
+        Command::Describe(JobCommand::Job(args)) => remote::describe(args),
+        Command::Delete(JobCommand::Job(args)) => remote::delete("training", args),
+        Command::Training(cmd) => kind(cmd, "training"),
+        Command::Workspace(cmd) => kind(cmd, "workspace"),
+        Command::Workload(WorkloadCommand::List(args)) => remote::list(None, args),
+        Command::Workload(WorkloadCommand::Describe(args)) => remote::describe(args),
+        Command::Project(cmd) => remote::project(cmd),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("rota: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -26,9 +26,9 @@ pub enum SimCommand {
     Bench(bench::BenchArgs),
 }
 
-pub fn run(cmd: SimCommand) -> ExitCode {
+pub fn run_sim(cmd: &SimCommand) -> ExitCode {
     match cmd {
-        SimCommand::Run(args) => replay::run(&args),
-        SimCommand::Bench(args) => bench::run(&args),
+        SimCommand::Run(args) => replay::run(args),
+        SimCommand::Bench(args) => bench::run(args),
     }
 }

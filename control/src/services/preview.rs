@@ -11,10 +11,21 @@ use crate::error::{ControlError, ControlResult};
 
 /// Runs one cycle on the store's current state with the submission added, and says what it did.
 pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlResult<Preview> {
-    let Checked { project, gpu, cpu, memory } = check(rota, who, sub).await?;
+    let Checked {
+        project,
+        gpu,
+        cpu,
+        memory,
+    } = check(rota, who, sub).await?;
     let loaded = snapshot::load(&rota.store.db, rota.cluster_id).await?;
     let mut snap = loaded.snapshot;
-    let id = snap.workloads.iter().map(|w| w.id.max(w.submission)).max().unwrap_or(0) + 1;
+    let id = snap
+        .workloads
+        .iter()
+        .map(|w| w.id.max(w.submission))
+        .max()
+        .unwrap_or(0)
+        + 1;
     let gpu = scheduler_gpu(gpu);
     snap.workloads.push(Workload {
         id,
@@ -33,14 +44,31 @@ pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlR
         nominated: false,
         placement: Vec::new(),
     });
-    let config = Config { placement: loaded.placements, ..Config::default() };
-    let plan = rota_scheduler::schedule(&snap, &config).map_err(|e| ControlError::Corrupt(format!("preview snapshot: {e}")))?;
-    let mut nodes: Vec<String> = plan.binds.iter().filter(|b| b.workload == id).map(|b| b.placement.node.clone()).collect();
+    let config = Config {
+        placement: loaded.placements,
+        ..Config::default()
+    };
+    let plan = rota_scheduler::schedule(&snap, &config)
+        .map_err(|e| ControlError::Corrupt(format!("preview snapshot: {e}")))?;
+    let mut nodes: Vec<String> = plan
+        .binds
+        .iter()
+        .filter(|b| b.workload == id)
+        .map(|b| b.placement.node.clone())
+        .collect();
     nodes.dedup();
     let preemptible = sub.kind.default_preemptible();
     if !nodes.is_empty() {
-        let pool = snap.nodes.iter().find(|n| n.name == nodes[0]).map(|n| n.pool.clone()).unwrap_or_default();
-        let share = plan.shares.iter().find(|s| s.is_project && s.name == project.name && s.pool == pool);
+        let pool = snap
+            .nodes
+            .iter()
+            .find(|n| n.name == nodes[0])
+            .map(|n| n.pool.clone())
+            .unwrap_or_default();
+        let share = plan
+            .shares
+            .iter()
+            .find(|s| s.is_project && s.name == project.name && s.pool == pool);
         let request = rota_scheduler::MilliGpus(match gpu {
             rota_scheduler::GpuRequest::Devices(n) => i64::from(n) * 1000,
             rota_scheduler::GpuRequest::Portion(p) => i64::from(p),
@@ -55,12 +83,40 @@ pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlR
                 "; runs over quota"
             });
         }
-        return Ok(Preview { outcome: PreviewOutcome::StartsNow, nodes, over_quota, message });
+        return Ok(Preview {
+            outcome: PreviewOutcome::StartsNow,
+            nodes,
+            over_quota,
+            message,
+        });
     }
     let (outcome, message) = match plan.pending.get(&id) {
-        Some(reason @ PendingReason::AwaitingEviction { .. }) => (PreviewOutcome::StartsAfterPreemption, reason.to_string()),
+        Some(PendingReason::AwaitingEviction { victims, action }) => {
+            let how = match action {
+                rota_scheduler::Action::Reclaim => format!(
+                    "preempting {} to return {}'s fair share",
+                    victims.join(", "),
+                    project.name
+                ),
+                rota_scheduler::Action::Preempt => {
+                    format!("preempting {}, of lower priority", victims.join(", "))
+                }
+                rota_scheduler::Action::Consolidate => {
+                    format!("moving {} to make room on one node", victims.join(", "))
+                }
+            };
+            (
+                PreviewOutcome::StartsAfterPreemption,
+                format!("starts after {how}"),
+            )
+        }
         Some(reason) => (PreviewOutcome::Waits, format!("waits: {reason}")),
         None => (PreviewOutcome::Waits, "waits".to_owned()),
     };
-    Ok(Preview { outcome, nodes, over_quota: false, message })
+    Ok(Preview {
+        outcome,
+        nodes,
+        over_quota: false,
+        message,
+    })
 }

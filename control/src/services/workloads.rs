@@ -57,31 +57,54 @@ pub(crate) struct Checked {
 }
 
 /// Applies `rota_api`'s rules to a submission and checks the caller may use the project.
-pub(crate) async fn check(rota: &Rota, who: &Principal, sub: &Submission) -> ControlResult<Checked> {
+pub(crate) async fn check(
+    rota: &Rota,
+    who: &Principal,
+    sub: &Submission,
+) -> ControlResult<Checked> {
     let req = &sub.request;
     validate::name("name", &req.name)?;
     if req.cluster_id != rota.cluster_uuid && req.cluster_id != rota.cluster_name {
         return Err(ApiError::invalid(
             "clusterId",
-            format!("cluster {:?} does not exist; this one is {}", req.cluster_id, rota.cluster_uuid),
+            format!(
+                "cluster {:?} does not exist; this one is {}",
+                req.cluster_id, rota.cluster_uuid
+            ),
         )
         .into());
     }
     let project = match find_project(rota, &req.project_id).await {
         Ok(p) => p,
         Err(ControlError::Rejected(e)) if e.code == ErrorCode::NotFound => {
-            return Err(ApiError::invalid("projectId", format!("project {} does not exist", req.project_id)).into());
+            return Err(ApiError::invalid(
+                "projectId",
+                format!("project {} does not exist", req.project_id),
+            )
+            .into());
         }
         Err(e) => return Err(e),
     };
     validate::image("spec.image", &req.spec.image)?;
     let c = &req.spec.compute;
-    let gpu = validate::gpu_ask("spec.compute", c.gpu_devices_request, c.gpu_portion_request, c.gpu_memory_request.as_deref())?;
-    let cpu = validate::cpu_millicores("spec.compute.cpuCoreRequest", c.cpu_core_request.unwrap_or(DEFAULT_CPU_CORES))?;
-    let memory =
-        validate::memory_mib("spec.compute.cpuMemoryRequest", c.cpu_memory_request.as_deref().unwrap_or(DEFAULT_MEMORY))?;
+    let gpu = validate::gpu_ask(
+        "spec.compute",
+        c.gpu_devices_request,
+        c.gpu_portion_request,
+        c.gpu_memory_request.as_deref(),
+    )?;
+    let cpu = validate::cpu_millicores(
+        "spec.compute.cpuCoreRequest",
+        c.cpu_core_request.unwrap_or(DEFAULT_CPU_CORES),
+    )?;
+    let memory = validate::memory_mib(
+        "spec.compute.cpuMemoryRequest",
+        c.cpu_memory_request.as_deref().unwrap_or(DEFAULT_MEMORY),
+    )?;
     if let Some(d) = sub.duration_secs.filter(|d| *d <= 0) {
-        return Err(ApiError::invalid("duration", format!("must be above 0 seconds (got {d})")).into());
+        return Err(
+            ApiError::invalid("duration", format!("must be above 0 seconds (got {d})")).into(),
+        );
     }
     for (i, v) in req.spec.environment_variables.iter().enumerate() {
         if v.name.is_empty() || v.name.contains('=') {
@@ -93,7 +116,12 @@ pub(crate) async fn check(rota: &Rota, who: &Principal, sub: &Submission) -> Con
         }
     }
     require_project_writer(rota, who, project.id, &project.name).await?;
-    Ok(Checked { project, gpu, cpu, memory })
+    Ok(Checked {
+        project,
+        gpu,
+        cpu,
+        memory,
+    })
 }
 
 /// The scheduler's form of a checked GPU request.
@@ -114,8 +142,17 @@ fn gpu_columns(gpu: GpuAsk) -> (&'static str, i64) {
 }
 
 /// Checks a submission, writes it in one transaction and wakes the scheduler.
-pub async fn submit(rota: &Rota, who: &Principal, sub: Submission) -> ControlResult<WorkloadSummary> {
-    let Checked { project, gpu, cpu, memory } = check(rota, who, &sub).await?;
+pub async fn submit(
+    rota: &Rota,
+    who: &Principal,
+    sub: Submission,
+) -> ControlResult<WorkloadSummary> {
+    let Checked {
+        project,
+        gpu,
+        cpu,
+        memory,
+    } = check(rota, who, &sub).await?;
     let req = &sub.request;
     let (gpu_kind, gpu_amount) = gpu_columns(gpu);
     let env_json = serde_json::to_string(&req.spec.environment_variables)

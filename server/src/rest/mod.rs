@@ -27,7 +27,10 @@ pub fn router(rota: Rota) -> Router {
         .route("/api/v1/token", post(token::token))
         .route("/api/v1/org-unit/projects", get(projects::list))
         .route("/api/v1/workloads", get(workloads::list))
-        .route("/api/v1/workloads/preview", post(workloads::preview_submission))
+        .route(
+            "/api/v1/workloads/preview",
+            post(workloads::preview_submission),
+        )
         .route(
             "/api/v1/workloads/trainings",
             post(workloads::submit_training),

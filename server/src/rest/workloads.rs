@@ -3,10 +3,10 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use rota_api::wire::{Preview, WorkloadCreationRequest, WorkloadSummary};
 use rota_api::ApiError;
-use rota_control::services::{Rota, preview};
+use rota_api::wire::{Preview, WorkloadCreationRequest, WorkloadSummary};
 use rota_control::services::workloads::{self, ListFilter, Submission, WorkloadEvent};
+use rota_control::services::{Rota, preview};
 use rota_scheduler::WorkloadKind;
 use serde::{Deserialize, Serialize};
 
@@ -118,12 +118,26 @@ pub struct PreviewRequest {
     request: WorkloadCreationRequest,
 }
 
-pub async fn preview_submission(State(rota): State<Rota>, caller: Caller, Body(req): Body<PreviewRequest>) -> AppResult<Json<Preview>> {
+pub async fn preview_submission(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Body(req): Body<PreviewRequest>,
+) -> AppResult<Json<Preview>> {
     let kind = match req.kind.as_deref().unwrap_or("training") {
         "training" | "Training" => WorkloadKind::Training,
         "workspace" | "Workspace" => WorkloadKind::Workspace,
-        other => return Err(ApiError::invalid("type", format!("{other:?} is not a workload type; use training or workspace")).into()),
+        other => {
+            return Err(ApiError::invalid(
+                "type",
+                format!("{other:?} is not a workload type; use training or workspace"),
+            )
+            .into());
+        }
     };
-    let sub = Submission { kind, request: req.request, duration_secs: None };
+    let sub = Submission {
+        kind,
+        request: req.request,
+        duration_secs: None,
+    };
     Ok(Json(preview::preview(&rota, &caller.0, &sub).await?))
 }

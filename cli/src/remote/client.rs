@@ -1,0 +1,142 @@
+//! A thin REST client: every refusal becomes one clear error carrying the server's message.
+
+use anyhow::{anyhow, bail};
+use reqwest::blocking::{Client as Http, Response};
+use rota_api::ApiError;
+use rota_api::wire::{
+    Preview, ProjectList, TokenRequest, TokenResponse, WorkloadCreationRequest, WorkloadSummary,
+};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// Talks to one Rota server.
+#[derive(Debug)]
+pub struct Client {
+    http: Http,
+    base: String,
+    token: Option<String>,
+}
+
+/// One event of a workload.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    pub kind: String,
+    pub message: String,
+    pub created_at: String,
+}
+
+#[derive(Deserialize)]
+struct Events {
+    events: Vec<Event>,
+}
+
+#[derive(Deserialize)]
+struct Workloads {
+    workloads: Vec<WorkloadSummary>,
+}
+
+impl Client {
+    pub fn new(base: &str, token: Option<String>) -> anyhow::Result<Self> {
+        let base = base.trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            bail!("{base:?} is not a server address; write e.g. http://127.0.0.1:3000");
+        }
+        let http = Http::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()?;
+        Ok(Client { http, base, token })
+    }
+
+    fn read<T: DeserializeOwned>(&self, res: reqwest::Result<Response>) -> anyhow::Result<T> {
+        let res = res.map_err(|e| anyhow!("cannot reach {}: {}", self.base, e))?;
+        let status = res.status();
+        let text = res.text().unwrap_or_default();
+        if status.is_success() {
+            return serde_json::from_str(&text)
+                .map_err(|e| anyhow!("the server sent something unexpected ({e})"));
+        }
+        match serde_json::from_str::<ApiError>(&text) {
+            Ok(e) => Err(anyhow!(e.message)),
+            Err(_) => Err(anyhow!("the server answered {status}")),
+        }
+    }
+
+    fn get<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> anyhow::Result<T> {
+        let mut req = self.http.get(format!("{}{path}", self.base)).query(query);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        self.read(req.send())
+    }
+
+    fn post<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> anyhow::Result<T> {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(body);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        self.read(req.send())
+    }
+
+    pub fn token(&self, req: &TokenRequest) -> anyhow::Result<TokenResponse> {
+        self.post("/api/v1/token", req)
+    }
+
+    pub fn projects(&self) -> anyhow::Result<ProjectList> {
+        self.get("/api/v1/org-unit/projects", &[])
+    }
+
+    pub fn submit(
+        &self,
+        kind: &str,
+        req: &WorkloadCreationRequest,
+    ) -> anyhow::Result<WorkloadSummary> {
+        self.post(&format!("/api/v1/workloads/{kind}s"), req)
+    }
+
+    pub fn preview(&self, kind: &str, req: &WorkloadCreationRequest) -> anyhow::Result<Preview> {
+        let mut body = serde_json::to_value(req)?;
+        if let Some(o) = body.as_object_mut() {
+            o.insert("type".into(), kind.into());
+        }
+        self.post("/api/v1/workloads/preview", &body)
+    }
+
+    pub fn list(&self, project: Option<&str>) -> anyhow::Result<Vec<WorkloadSummary>> {
+        let query: Vec<(&str, &str)> = project.map(|p| vec![("project", p)]).unwrap_or_default();
+        Ok(self
+            .get::<Workloads>("/api/v1/workloads", &query)?
+            .workloads)
+    }
+
+    pub fn get_workload(&self, id: &str) -> anyhow::Result<WorkloadSummary> {
+        self.get(&format!("/api/v1/workloads/trainings/{}", encode(id)), &[])
+    }
+
+    pub fn events(&self, id: &str) -> anyhow::Result<Vec<Event>> {
+        Ok(self
+            .get::<Events>(&format!("/api/v1/workloads/{}/events", encode(id)), &[])?
+            .events)
+    }
+
+    pub fn delete(&self, kind: &str, id: &str) -> anyhow::Result<WorkloadSummary> {
+        let mut req = self.http.delete(format!(
+            "{}/api/v1/workloads/{kind}s/{}",
+            self.base,
+            encode(id)
+        ));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        self.read(req.send())
+    }
+}
+
+/// `project/name` ids travel in one path segment.
+fn encode(id: &str) -> String {
+    id.replace('/', "%2F")
+}
