@@ -3,7 +3,6 @@
 //! pods, and scheduling resumes.
 
 use std::collections::BTreeSet;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rota_control::store::Store;
@@ -11,68 +10,14 @@ use rota_control::store::entity::{node, pod};
 use rota_scheduler::GpuSlots;
 use sea_orm::EntityTrait;
 use serde_json::Value;
+use support::Server;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(db_url: &str) -> Server {
-        let port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_rota-server"))
-            .env("DATABASE_URL", db_url)
-            .env("ROTA_ADMIN_PASSWORD", "crash-test")
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the server starts");
-        let server = Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-        };
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = client.get(format!("{}/healthz", server.base)).send().await
-                && r.status().is_success()
-            {
-                return server;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not become healthy within 60 s"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    fn kill(&mut self) {
-        self.child.kill().expect("SIGKILL");
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod support;
 
 async fn token(client: &reqwest::Client, base: &str) -> String {
     let body: Value = client
         .post(format!("{base}/api/v1/token"))
-        .json(&serde_json::json!({"grantType": "password", "username": "admin", "password": "crash-test"}))
+        .json(&serde_json::json!({"grantType": "password", "username": "admin", "password": support::ADMIN_PASSWORD}))
         .send()
         .await
         .expect("token request")
