@@ -283,7 +283,7 @@ async fn api(db_url: String) {
         }
     };
     let until = |want: Vec<&'static str>| {
-        let phases = phases.clone();
+        let phases = phases;
         async move {
             let deadline = Instant::now() + Duration::from_secs(15);
             loop {
