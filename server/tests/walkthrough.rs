@@ -283,7 +283,6 @@ async fn api(db_url: String) {
         }
     };
     let until = |want: Vec<&'static str>| {
-        let phases = phases;
         async move {
             let deadline = Instant::now() + Duration::from_secs(15);
             loop {
