@@ -367,6 +367,30 @@ mod tests {
         );
     }
 
+    #[test]
+    fn filter_terms_read_like_run_ai_and_name_what_is_wrong() {
+        let t = filter_term("projectName==team-a", &["projectName", "phase"]).unwrap();
+        assert_eq!(
+            (t.field.as_str(), t.op, t.value.as_str()),
+            ("projectName", FilterOp::Equals, "team-a")
+        );
+        assert_eq!(
+            filter_term("phase!=Running", &["phase"]).unwrap().op,
+            FilterOp::NotEquals
+        );
+        assert_eq!(
+            filter_term("name=@a", &["name"]).unwrap().op,
+            FilterOp::Contains
+        );
+        assert!(
+            filter_term("color==red", &["phase"])
+                .unwrap_err()
+                .message
+                .contains("cannot filter by \"color\"")
+        );
+        assert!(filter_term("phase", &["phase"]).is_err());
+    }
+
     proptest! {
         #[test]
         fn every_accepted_name_is_a_dns_label(s in "[a-z0-9-]{0,70}|.{0,10}") {
@@ -377,4 +401,60 @@ mod tests {
             }
         }
     }
+}
+
+/// How a `filterBy` term compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterOp {
+    /// `==`
+    Equals,
+    /// `!=`
+    NotEquals,
+    /// `=@`
+    Contains,
+}
+
+/// One `filterBy` term, Run:ai's `field==value` syntax.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterTerm {
+    /// The field.
+    pub field: String,
+    /// The comparison.
+    pub op: FilterOp,
+    /// The value.
+    pub value: String,
+}
+
+/// Parses one `filterBy` term; `fields` are the ones the list supports.
+pub fn filter_term(value: &str, fields: &[&str]) -> Result<FilterTerm, FieldError> {
+    let ops = [
+        ("==", FilterOp::Equals),
+        ("!=", FilterOp::NotEquals),
+        ("=@", FilterOp::Contains),
+    ];
+    let found = ops
+        .iter()
+        .filter_map(|(token, op)| value.find(token).map(|at| (at, *token, *op)))
+        .min_by_key(|(at, _, _)| *at);
+    let Some((at, token, op)) = found else {
+        return Err(err(
+            "filterBy",
+            format!("{value:?} is not field==value, field!=value or field=@value"),
+        ));
+    };
+    let field = value[..at].trim();
+    if !fields.contains(&field) {
+        return Err(err(
+            "filterBy",
+            format!(
+                "cannot filter by {field:?}; use one of {}",
+                fields.join(", ")
+            ),
+        ));
+    }
+    Ok(FilterTerm {
+        field: field.to_owned(),
+        op,
+        value: value[at + token.len()..].trim().to_owned(),
+    })
 }

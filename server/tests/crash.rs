@@ -32,7 +32,7 @@ async fn token(client: &reqwest::Client, base: &str) -> String {
 
 async fn live(client: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
     let body: Value = client
-        .get(format!("{base}/api/v1/workloads"))
+        .get(format!("{base}/api/v1/workloads?limit=500"))
         .bearer_auth(token)
         .send()
         .await

@@ -282,20 +282,18 @@ async fn api(db_url: String) {
                 .collect::<Vec<_>>()
         }
     };
-    let until = |want: Vec<&'static str>| {
-        async move {
-            let deadline = Instant::now() + Duration::from_secs(15);
-            loop {
-                let got = phases().await;
-                if got == want {
-                    return;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "never saw {want:?}; last {got:?}"
-                );
-                tokio::time::sleep(Duration::from_millis(100)).await;
+    let until = |want: Vec<&'static str>| async move {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let got = phases().await;
+            if got == want {
+                return;
             }
+            assert!(
+                Instant::now() < deadline,
+                "never saw {want:?}; last {got:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     };
     submit("a2", id_of("team-a"), 2).await;

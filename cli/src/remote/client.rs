@@ -34,6 +34,8 @@ struct Events {
 #[derive(Deserialize)]
 struct Workloads {
     workloads: Vec<WorkloadSummary>,
+    #[serde(default)]
+    next: Option<u64>,
 }
 
 impl Client {
@@ -106,11 +108,24 @@ impl Client {
         self.post("/api/v1/workloads/preview", &body)
     }
 
+    /// Every live workload (of `project`), following the pages.
     pub fn list(&self, project: Option<&str>) -> anyhow::Result<Vec<WorkloadSummary>> {
-        let query: Vec<(&str, &str)> = project.map(|p| vec![("project", p)]).unwrap_or_default();
-        Ok(self
-            .get::<Workloads>("/api/v1/workloads", &query)?
-            .workloads)
+        let filter = project.map(|p| format!("projectName=={p}"));
+        let mut all = Vec::new();
+        let mut offset = 0u64;
+        loop {
+            let offset_text = offset.to_string();
+            let mut query = vec![("limit", "500"), ("offset", offset_text.as_str())];
+            if let Some(f) = &filter {
+                query.push(("filterBy", f.as_str()));
+            }
+            let page = self.get::<Workloads>("/api/v1/workloads", &query)?;
+            all.extend(page.workloads);
+            match page.next {
+                Some(next) if next > offset => offset = next,
+                _ => return Ok(all),
+            }
+        }
     }
 
     pub fn get_workload(&self, id: &str) -> anyhow::Result<WorkloadSummary> {

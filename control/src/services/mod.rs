@@ -16,6 +16,7 @@ use crate::seed::{self, Seeded};
 use crate::store::Store;
 use crate::store::entity::{cluster, user_project};
 
+pub mod access;
 pub mod assets;
 pub mod org;
 pub mod preview;
@@ -37,6 +38,8 @@ pub struct Rota {
     pub cluster_uuid: String,
     /// The cluster's name.
     pub cluster_name: String,
+    /// Slows down password guessing.
+    pub throttle: Arc<session::Throttle>,
 }
 
 impl Rota {
@@ -63,6 +66,7 @@ impl Rota {
             cluster_id: c.id,
             cluster_uuid: c.uuid,
             cluster_name: c.name,
+            throttle: Arc::default(),
         };
         Ok((rota, control, seeded))
     }

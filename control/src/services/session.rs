@@ -1,5 +1,9 @@
 //! Signing in: `POST /api/v1/token` in all its grant types.
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use rota_api::wire::{TokenRequest, TokenResponse};
 use rota_api::{ApiError, ErrorCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -13,6 +17,54 @@ fn wrong() -> ControlError {
     ApiError::new(ErrorCode::Unauthorized, "wrong credentials").into()
 }
 
+/// Failed sign-ins allowed per name within [`THROTTLE_WINDOW`] before further tries are refused.
+pub const MAX_FAILURES: u32 = 5;
+/// How long failures are remembered.
+pub const THROTTLE_WINDOW: Duration = Duration::from_secs(60);
+
+/// Slows down guessing: after [`MAX_FAILURES`] failed sign-ins for one name, that name is refused
+/// (429) until the window has passed since its first failure.
+#[derive(Debug, Default)]
+pub struct Throttle {
+    failures: Mutex<BTreeMap<String, (u32, Instant)>>,
+}
+
+impl Throttle {
+    fn check(&self, name: &str) -> ControlResult<()> {
+        let Ok(mut failures) = self.failures.lock() else {
+            return Ok(());
+        };
+        if let Some((count, since)) = failures.get(name).copied() {
+            let age = since.elapsed();
+            if age >= THROTTLE_WINDOW {
+                failures.remove(name);
+            } else if count >= MAX_FAILURES {
+                let wait = (THROTTLE_WINDOW - age).as_secs() + 1;
+                return Err(ApiError::new(
+                    ErrorCode::TooManyRequests,
+                    format!("too many failed sign-ins for {name}; try again in {wait} s"),
+                )
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    fn record(&self, name: &str, ok: bool) {
+        let Ok(mut failures) = self.failures.lock() else {
+            return;
+        };
+        if ok {
+            failures.remove(name);
+        } else {
+            let entry = failures
+                .entry(name.to_owned())
+                .or_insert((0, Instant::now()));
+            entry.0 += 1;
+        }
+    }
+}
+
 /// Exchanges credentials for a bearer token.
 pub async fn token(rota: &Rota, req: &TokenRequest) -> ControlResult<TokenResponse> {
     let principal = match req.grant_type.as_str() {
@@ -24,11 +76,14 @@ pub async fn token(rota: &Rota, req: &TokenRequest) -> ControlResult<TokenRespon
                 )
                 .into());
             };
+            rota.throttle.check(username)?;
             let u = user::Entity::find()
                 .filter(user::Column::Username.eq(username))
                 .one(&rota.store.db)
                 .await?;
-            let Some(u) = u.filter(|u| verify_secret(&u.password_hash, password)) else {
+            let u = u.filter(|u| verify_secret(&u.password_hash, password));
+            rota.throttle.record(username, u.is_some());
+            let Some(u) = u else {
                 return Err(wrong());
             };
             let role = Role::parse(&u.role)
@@ -52,11 +107,14 @@ pub async fn token(rota: &Rota, req: &TokenRequest) -> ControlResult<TokenRespon
                 )
                 .into());
             };
+            rota.throttle.check(id)?;
             let c = credential::Entity::find()
                 .filter(credential::Column::ClientId.eq(id))
                 .one(&rota.store.db)
                 .await?;
-            let Some(c) = c.filter(|c| verify_secret(&c.secret_hash, secret)) else {
+            let c = c.filter(|c| verify_secret(&c.secret_hash, secret));
+            rota.throttle.record(id, c.is_some());
+            let Some(c) = c else {
                 return Err(wrong());
             };
             let role = Role::parse(&c.role)

@@ -8,7 +8,9 @@ use rota_api::{ApiError, ErrorCode};
 use rota_scheduler::{GpuSlots, WorkloadKind};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, SqlErr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+};
 use serde::Serialize;
 
 use super::org::find_project;
@@ -294,25 +296,75 @@ async fn find_live(rota: &Rota, id: &str) -> ControlResult<workload::Model> {
     found.ok_or_else(|| ApiError::not_found(format!("workload {id} does not exist")).into())
 }
 
-/// Filters for [`list`].
+/// Filters, order and page for [`list_page`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {
-    /// Only this project (by name).
+    /// Only this project (by name or id).
     pub project: Option<String>,
     /// Only this phase.
     pub phase: Option<String>,
+    /// Not this phase.
+    pub not_phase: Option<String>,
     /// Only this type (`Training`, `Workspace`, …).
     pub kind: Option<String>,
     /// Only names containing this.
     pub search: Option<String>,
+    /// Order (default: submission).
+    pub sort_by: SortBy,
+    /// Newest / largest first.
+    pub descending: bool,
+    /// Rows to skip.
+    pub offset: u64,
+    /// Most rows to return (none: all).
+    pub limit: Option<u64>,
+}
+
+/// What a list can be ordered by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortBy {
+    /// Submission order.
+    #[default]
+    CreatedAt,
+    /// Name.
+    Name,
+    /// Phase.
+    Phase,
+    /// Type.
+    Type,
+    /// Project.
+    Project,
+    /// Priority.
+    Priority,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page {
+    /// The rows.
+    pub workloads: Vec<WorkloadSummary>,
+    /// The offset of the next page, when there is one.
+    pub next: Option<u64>,
 }
 
 /// Live workloads in submission order.
 pub async fn list(rota: &Rota, filter: &ListFilter) -> ControlResult<Vec<WorkloadSummary>> {
+    Ok(list_page(
+        rota,
+        &ListFilter {
+            offset: 0,
+            limit: None,
+            ..filter.clone()
+        },
+    )
+    .await?
+    .workloads)
+}
+
+/// A page of live workloads, filtered and ordered in the store.
+pub async fn list_page(rota: &Rota, filter: &ListFilter) -> ControlResult<Page> {
     let mut q = workload::Entity::find()
         .filter(workload::Column::ClusterId.eq(rota.cluster_id))
-        .filter(workload::Column::EndedAt.is_null())
-        .order_by_asc(workload::Column::Id);
+        .filter(workload::Column::EndedAt.is_null());
     if let Some(p) = &filter.project {
         let p = find_project(rota, p).await?;
         q = q.filter(workload::Column::ProjectId.eq(p.id));
@@ -320,14 +372,49 @@ pub async fn list(rota: &Rota, filter: &ListFilter) -> ControlResult<Vec<Workloa
     if let Some(phase) = &filter.phase {
         q = q.filter(workload::Column::Phase.eq(phase.as_str()));
     }
+    if let Some(phase) = &filter.not_phase {
+        q = q.filter(workload::Column::Phase.ne(phase.as_str()));
+    }
     if let Some(kind) = &filter.kind {
         q = q.filter(workload::Column::Kind.eq(kind.to_lowercase()));
     }
     if let Some(s) = filter.search.as_deref().filter(|s| !s.is_empty()) {
         q = q.filter(workload::Column::Name.contains(s));
     }
-    let rows = q.all(&rota.store.db).await?;
-    summarize(&rota.store.db, rota, rows).await
+    let order = if filter.descending {
+        sea_orm::Order::Desc
+    } else {
+        sea_orm::Order::Asc
+    };
+    let column = match filter.sort_by {
+        SortBy::CreatedAt => workload::Column::Id,
+        SortBy::Name => workload::Column::Name,
+        SortBy::Phase => workload::Column::Phase,
+        SortBy::Type => workload::Column::Kind,
+        SortBy::Project => workload::Column::ProjectId,
+        SortBy::Priority => workload::Column::Priority,
+    };
+    q = q
+        .order_by(column, order.clone())
+        .order_by(workload::Column::Id, order);
+    if filter.offset > 0 {
+        q = q.offset(filter.offset);
+    }
+    if let Some(limit) = filter.limit {
+        q = q.limit(limit + 1);
+    }
+    let mut rows = q.all(&rota.store.db).await?;
+    let next = match filter.limit {
+        Some(limit) if rows.len() as u64 > limit => {
+            rows.truncate(limit as usize);
+            Some(filter.offset + limit)
+        }
+        _ => None,
+    };
+    Ok(Page {
+        workloads: summarize(&rota.store.db, rota, rows).await?,
+        next,
+    })
 }
 
 /// One live workload.

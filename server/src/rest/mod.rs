@@ -2,9 +2,10 @@
 //! and the body, call one service, map its error.
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use rota_control::services::Rota;
 
+mod access;
 mod body;
 mod caller;
 mod error;
@@ -25,6 +26,20 @@ pub fn router(rota: Rota) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/api/v1/token", post(token::token))
+        .route(
+            "/api/v1/apps",
+            post(access::create_app).get(access::list_apps),
+        )
+        .route("/api/v1/apps/{id}", delete(access::delete_app))
+        .route(
+            "/api/v1/user-applications",
+            post(access::create_user_app).get(access::list_apps),
+        )
+        .route("/api/v1/user-applications/{id}", delete(access::delete_app))
+        .route(
+            "/api/v1/users",
+            post(access::create_user).get(access::list_users),
+        )
         .route("/api/v1/org-unit/projects", get(projects::list))
         .route("/api/v1/workloads", get(workloads::list))
         .route(

@@ -1,11 +1,14 @@
 //! `/api/v1/workloads`: submit, list, get, delete, events.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use rota_api::ApiError;
+use rota_api::validate::{self, FilterOp};
 use rota_api::wire::{Preview, WorkloadCreationRequest, WorkloadSummary};
-use rota_control::services::workloads::{self, ListFilter, Submission, WorkloadEvent};
+use rota_control::services::workloads::{
+    self, ListFilter, Page, SortBy, Submission, WorkloadEvent,
+};
 use rota_control::services::{Rota, preview};
 use rota_scheduler::WorkloadKind;
 use serde::{Deserialize, Serialize};
@@ -45,33 +48,107 @@ pub async fn submit_workspace(
     submit(&rota, caller, WorkloadKind::Workspace, req).await
 }
 
-/// Query of `GET /api/v1/workloads`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListQuery {
-    project: Option<String>,
-    search: Option<String>,
-}
+/// Fields `filterBy` accepts on `GET /api/v1/workloads`.
+const FILTER_FIELDS: [&str; 6] = [
+    "projectName",
+    "projectId",
+    "phase",
+    "type",
+    "name",
+    "clusterId",
+];
 
-/// Body of `GET /api/v1/workloads`.
-#[derive(Debug, Serialize)]
-pub struct WorkloadList {
-    workloads: Vec<WorkloadSummary>,
+/// Reads `GET /api/v1/workloads`'s query: offset, limit, sortBy, sortOrder, filterBy (repeatable,
+/// Run:ai's `field==value`) and search.
+fn list_filter(raw: Option<&str>) -> Result<ListFilter, ApiError> {
+    let mut filter = ListFilter {
+        limit: Some(50),
+        ..ListFilter::default()
+    };
+    for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        let number = |what: &str, max: u64| -> Result<u64, ApiError> {
+            value
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n <= max)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        what,
+                        format!("must be a whole number from 0 to {max} (got {value:?})"),
+                    )
+                })
+        };
+        match key.as_ref() {
+            "offset" => filter.offset = number("offset", u64::from(u32::MAX))?,
+            "limit" => {
+                let n = number("limit", 500)?;
+                if n == 0 {
+                    return Err(ApiError::invalid("limit", "must be from 1 to 500"));
+                }
+                filter.limit = Some(n);
+            }
+            "search" => filter.search = Some(value.into_owned()),
+            "sortOrder" => {
+                filter.descending = match value.as_ref() {
+                    "asc" => false,
+                    "desc" => true,
+                    other => {
+                        return Err(ApiError::invalid(
+                            "sortOrder",
+                            format!("{other:?} is not asc or desc"),
+                        ));
+                    }
+                }
+            }
+            "sortBy" => {
+                filter.sort_by = match value.as_ref() {
+                    "createdAt" => SortBy::CreatedAt,
+                    "name" => SortBy::Name,
+                    "phase" => SortBy::Phase,
+                    "type" => SortBy::Type,
+                    "projectName" | "projectId" => SortBy::Project,
+                    "priority" => SortBy::Priority,
+                    other => {
+                        return Err(ApiError::invalid(
+                            "sortBy",
+                            format!(
+                                "cannot sort by {other:?}; use createdAt, name, phase, type, projectName or priority"
+                            ),
+                        ));
+                    }
+                }
+            }
+            "filterBy" => {
+                let term = validate::filter_term(&value, &FILTER_FIELDS)?;
+                let v = Some(term.value.clone());
+                match (term.field.as_str(), term.op) {
+                    ("projectName" | "projectId", FilterOp::Equals) => filter.project = v,
+                    ("phase", FilterOp::Equals) => filter.phase = v,
+                    ("phase", FilterOp::NotEquals) => filter.not_phase = v,
+                    ("type", FilterOp::Equals) => filter.kind = v,
+                    ("name", FilterOp::Contains | FilterOp::Equals) => filter.search = v,
+                    ("clusterId", FilterOp::Equals) => {}
+                    (field, _) => {
+                        return Err(ApiError::invalid(
+                            "filterBy",
+                            format!("{field} cannot be filtered with that operator"),
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(filter)
 }
 
 pub async fn list(
     State(rota): State<Rota>,
     _caller: Caller,
-    Query(q): Query<ListQuery>,
-) -> AppResult<Json<WorkloadList>> {
-    let filter = ListFilter {
-        project: q.project,
-        search: q.search,
-        ..ListFilter::default()
-    };
-    Ok(Json(WorkloadList {
-        workloads: workloads::list(&rota, &filter).await?,
-    }))
+    RawQuery(raw): RawQuery,
+) -> AppResult<Json<Page>> {
+    let filter = list_filter(raw.as_deref())?;
+    Ok(Json(workloads::list_page(&rota, &filter).await?))
 }
 
 pub async fn get_one(

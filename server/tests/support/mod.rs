@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
+pub mod app;
+
 pub const ADMIN_PASSWORD: &str = "walkthrough";
 
 pub fn free_port() -> u16 {

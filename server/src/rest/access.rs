@@ -1,0 +1,97 @@
+//! `/api/v1/apps`, `/api/v1/user-applications`, `/api/v1/users`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use rota_api::ApiError;
+use rota_control::auth::Role;
+use rota_control::services::Rota;
+use rota_control::services::access::{self, Application, User};
+use serde::Deserialize;
+
+use super::{AppResult, Body, Caller};
+
+/// Body of an application's creation.
+#[derive(Debug, Deserialize)]
+pub struct NewApp {
+    name: String,
+}
+
+pub async fn create_app(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Body(body): Body<NewApp>,
+) -> AppResult<(StatusCode, Json<Application>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(access::create_app(&rota, &caller.0, &body.name).await?),
+    ))
+}
+
+pub async fn create_user_app(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Body(body): Body<NewApp>,
+) -> AppResult<(StatusCode, Json<Application>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(access::create_user_app(&rota, &caller.0, &body.name).await?),
+    ))
+}
+
+pub async fn list_apps(
+    State(rota): State<Rota>,
+    caller: Caller,
+) -> AppResult<Json<Vec<Application>>> {
+    Ok(Json(access::list_apps(&rota, &caller.0).await?))
+}
+
+pub async fn delete_app(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    access::delete_app(&rota, &caller.0, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of a user's creation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    username: String,
+    password: String,
+    role: String,
+    #[serde(default)]
+    projects: Vec<String>,
+}
+
+pub async fn create_user(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Body(body): Body<NewUser>,
+) -> AppResult<(StatusCode, Json<User>)> {
+    let role = Role::parse(&body.role).ok_or_else(|| {
+        ApiError::invalid(
+            "role",
+            format!(
+                "{:?} is not a role; use admin, researcher or viewer",
+                body.role
+            ),
+        )
+    })?;
+    let user = access::create_user(
+        &rota,
+        &caller.0,
+        &body.username,
+        &body.password,
+        role,
+        &body.projects,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+pub async fn list_users(State(rota): State<Rota>, caller: Caller) -> AppResult<Json<Vec<User>>> {
+    Ok(Json(access::list_users(&rota, &caller.0).await?))
+}

@@ -1,0 +1,373 @@
+//! Every endpoint against every role: admin (everything), researcher (workloads of the projects
+//! assigned to them), viewer (read only), and no token at all.
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use support::app::TestApp;
+
+mod support;
+
+struct Callers {
+    admin: String,
+    researcher: String,
+    viewer: String,
+}
+
+async fn callers(app: &TestApp) -> Callers {
+    let admin = app.token().await;
+    for (name, role, projects) in [
+        ("rita", "researcher", json!(["team-a"])),
+        ("vic", "viewer", json!([])),
+    ] {
+        let body = json!({"username": name, "password": "long-enough", "role": role, "projects": projects}).to_string();
+        let (status, got) = app
+            .call("POST", "/api/v1/users", Some(&admin), Some(&body))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{got}");
+    }
+    Callers {
+        admin,
+        researcher: app.token_for("rita", "long-enough").await,
+        viewer: app.token_for("vic", "long-enough").await,
+    }
+}
+
+fn training(app: &TestApp, name: &str, project: &str) -> String {
+    json!({"name": name, "projectId": project, "clusterId": app.rota.cluster_uuid,
+           "spec": {"image": "gcr.io/run-ai-demo/quickstart", "compute": {"gpuDevicesRequest": 1}}})
+    .to_string()
+}
+
+/// Calls `method path` as each caller and checks the statuses: [admin, researcher, viewer, none].
+async fn expect(
+    app: &TestApp,
+    who: &Callers,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    want: [u16; 4],
+) -> [Value; 4] {
+    let tokens = [
+        Some(who.admin.as_str()),
+        Some(who.researcher.as_str()),
+        Some(who.viewer.as_str()),
+        None,
+    ];
+    let mut out: [Value; 4] = Default::default();
+    for (i, (token, want)) in tokens.into_iter().zip(want).enumerate() {
+        let (status, got) = app.call(method, path, token, body).await;
+        let role = ["admin", "researcher", "viewer", "anonymous"][i];
+        assert_eq!(status.as_u16(), want, "{role} {method} {path}: {got}");
+        if status.is_client_error() {
+            assert!(
+                got["code"].is_string() && got["message"].is_string(),
+                "{role} {method} {path}: error body {got}"
+            );
+        }
+        out[i] = got;
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_endpoint_answers_each_role_as_it_may() {
+    let app = TestApp::new().await;
+    let who = callers(&app).await;
+    expect(&app, &who, "GET", "/healthz", None, [200, 200, 200, 200]).await;
+    expect(
+        &app,
+        &who,
+        "GET",
+        "/api/v1/org-unit/projects",
+        None,
+        [200, 200, 200, 401],
+    )
+    .await;
+    expect(
+        &app,
+        &who,
+        "GET",
+        "/api/v1/workloads",
+        None,
+        [200, 200, 200, 401],
+    )
+    .await;
+
+    // Submitting: the researcher only in team-a (project 1); the viewer never.
+    for (i, name) in ["w-admin", "w-res", "w-view", "w-anon"].iter().enumerate() {
+        let mut want = [403, 403, 403, 401];
+        want[i] = if i == 3 {
+            401
+        } else if i == 2 {
+            403
+        } else {
+            202
+        };
+        let tokens = [
+            Some(who.admin.as_str()),
+            Some(who.researcher.as_str()),
+            Some(who.viewer.as_str()),
+            None,
+        ];
+        let (status, got) = app
+            .call(
+                "POST",
+                "/api/v1/workloads/trainings",
+                tokens[i],
+                Some(&training(&app, name, "1")),
+            )
+            .await;
+        assert_eq!(status.as_u16(), want[i], "{name}: {got}");
+    }
+    expect(
+        &app,
+        &who,
+        "POST",
+        "/api/v1/workloads/trainings",
+        Some(&training(&app, "b-any", "2")),
+        [202, 403, 403, 401],
+    )
+    .await;
+    expect(
+        &app,
+        &who,
+        "POST",
+        "/api/v1/workloads/workspaces",
+        Some(&training(&app, "ws-b", "2")),
+        [202, 403, 403, 401],
+    )
+    .await;
+    expect(
+        &app,
+        &who,
+        "POST",
+        "/api/v1/workloads/preview",
+        Some(&training(&app, "p", "1")),
+        [200, 200, 403, 401],
+    )
+    .await;
+
+    let (_, list) = app
+        .call("GET", "/api/v1/workloads", Some(&who.admin), None)
+        .await;
+    let id_of = |name: &str| {
+        list["workloads"]
+            .as_array()
+            .and_then(|w| w.iter().find(|w| w["name"] == name))
+            .expect("listed")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let res_id = id_of("w-res");
+    expect(
+        &app,
+        &who,
+        "GET",
+        &format!("/api/v1/workloads/trainings/{res_id}"),
+        None,
+        [200, 200, 200, 401],
+    )
+    .await;
+    expect(
+        &app,
+        &who,
+        "GET",
+        &format!("/api/v1/workloads/{res_id}/events"),
+        None,
+        [200, 200, 200, 401],
+    )
+    .await;
+    // Deleting: the viewer and a stranger may not; the researcher may in team-a; a team-b
+    // workload is the admin's alone.
+    let b_id = id_of("b-any");
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/workloads/trainings/{b_id}"),
+            Some(&who.researcher),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/workloads/trainings/{res_id}"),
+            Some(&who.viewer),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/workloads/trainings/{res_id}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/workloads/trainings/{res_id}"),
+            Some(&who.researcher),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/workloads/trainings/{b_id}"),
+            Some(&who.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    // Applications: admin apps for admins; every user may make their own.
+    let app_body = |name: &str| json!({"name": name}).to_string();
+    expect(
+        &app,
+        &who,
+        "POST",
+        "/api/v1/apps",
+        Some(&app_body("ci")),
+        [201, 403, 403, 401],
+    )
+    .await;
+    let created = expect(
+        &app,
+        &who,
+        "POST",
+        "/api/v1/user-applications",
+        Some(&app_body("mine")),
+        [201, 409, 409, 401],
+    )
+    .await;
+    assert!(
+        created[0]["secret"].is_string(),
+        "the secret is shown once: {}",
+        created[0]
+    );
+    let (_, rita_app) = app
+        .call(
+            "POST",
+            "/api/v1/user-applications",
+            Some(&who.researcher),
+            Some(&app_body("rita-app")),
+        )
+        .await;
+    expect(
+        &app,
+        &who,
+        "GET",
+        "/api/v1/apps",
+        None,
+        [200, 200, 200, 401],
+    )
+    .await;
+    let (_, rita_list) = app
+        .call(
+            "GET",
+            "/api/v1/user-applications",
+            Some(&who.researcher),
+            None,
+        )
+        .await;
+    assert_eq!(
+        rita_list.as_array().map(Vec::len),
+        Some(1),
+        "a researcher sees only their own: {rita_list}"
+    );
+    assert!(rita_list[0]["secret"].is_null(), "never shown again");
+    expect(
+        &app,
+        &who,
+        "POST",
+        "/api/v1/users",
+        Some(&json!({"username": "x", "password": "long-enough", "role": "viewer"}).to_string()),
+        [201, 403, 403, 401],
+    )
+    .await;
+    expect(
+        &app,
+        &who,
+        "GET",
+        "/api/v1/users",
+        None,
+        [200, 403, 403, 401],
+    )
+    .await;
+
+    // An application acts with its owner's role: rita's app submits to team-a, not team-b.
+    let grant = json!({"grantType": "app_token", "AppId": rita_app["clientId"], "AppSecret": rita_app["secret"]}).to_string();
+    let (status, token) = app.call("POST", "/api/v1/token", None, Some(&grant)).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    let app_token = token["accessToken"].as_str().expect("token").to_owned();
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/v1/workloads/trainings",
+            Some(&app_token),
+            Some(&training(&app, "by-app", "1")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/v1/workloads/trainings",
+            Some(&app_token),
+            Some(&training(&app, "by-app", "2")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let client =
+        json!({"grantType": "client_credentials", "clientId": "ci", "clientSecret": "wrong"})
+            .to_string();
+    let (status, _) = app.call("POST", "/api/v1/token", None, Some(&client)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Revoked: the secret stops working.
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!(
+                "/api/v1/user-applications/{}",
+                rita_app["id"].as_str().expect("id")
+            ),
+            Some(&who.researcher),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app.call("POST", "/api/v1/token", None, Some(&grant)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn repeated_failed_sign_ins_are_slowed_down() {
+    let app = TestApp::new().await;
+    let wrong =
+        json!({"grantType": "password", "username": "admin", "password": "nope"}).to_string();
+    for _ in 0..5 {
+        let (status, _) = app.call("POST", "/api/v1/token", None, Some(&wrong)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, body) = app.call("POST", "/api/v1/token", None, Some(&wrong)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("too many failed sign-ins for admin"))
+    );
+    let right = json!({"grantType": "password", "username": "admin", "password": "pw"}).to_string();
+    let (status, _) = app.call("POST", "/api/v1/token", None, Some(&right)).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits out the window"
+    );
+}
