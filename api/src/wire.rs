@@ -151,12 +151,19 @@ pub struct WorkloadSpec {
     pub compute: Compute,
 }
 
-/// `POST /api/v1/workloads/trainings` and `/workspaces`.
+/// `POST /api/v1/workloads/trainings` and `/workspaces`. Fields Run:ai's models send that Rota does
+/// not use are accepted and ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadCreationRequest {
     /// Name, unique among the project's live workloads.
     pub name: String,
+    /// When true, `name` is a prefix: a random suffix makes it unique.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub use_given_name_as_prefix: bool,
+    /// A workload template whose environment and compute fill what the spec leaves out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
     /// The project's id.
     pub project_id: String,
     /// The cluster's id.
@@ -229,4 +236,58 @@ pub enum PreviewOutcome {
     StartsAfterPreemption,
     /// It would wait.
     Waits,
+}
+
+/// An item of `GET /api/v1/clusters` (Run:ai answers with a bare list).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cluster {
+    /// Its id.
+    pub uuid: String,
+    /// Its name.
+    pub name: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// A node pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodePool {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The cluster's id.
+    pub cluster_id: String,
+    /// `binpack` or `spread`.
+    pub placement_strategy: String,
+}
+
+/// A node and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeInfo {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its node pool.
+    pub node_pool: String,
+    /// GPU devices.
+    pub gpus: u32,
+    /// Memory per GPU device, MiB.
+    pub gpu_memory_mib: u64,
+    /// Who holds each device: one entry per device, with the workloads (and their parts).
+    pub devices: Vec<DeviceUse>,
+}
+
+/// The holders of one GPU device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceUse {
+    /// Device index.
+    pub index: u32,
+    /// Workload names, with their part of the device in thousandths.
+    pub holders: Vec<(String, u32)>,
 }

@@ -31,6 +31,7 @@ fn training(rota: &Rota, name: &str, project: &str, gpus: f64) -> Submission {
                 },
                 ..WorkloadSpec::default()
             },
+            ..WorkloadCreationRequest::default()
         },
         duration_secs: None,
     }

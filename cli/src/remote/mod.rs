@@ -239,6 +239,8 @@ pub fn submit(kind: &str, args: &SubmitArgs) -> anyhow::Result<()> {
         name: args.name.clone(),
         project_id: project.id.clone(),
         cluster_id: project.cluster_id.clone(),
+        use_given_name_as_prefix: false,
+        template_id: None,
         spec: WorkloadSpec {
             image: args.image.clone(),
             command: args.command.clone(),

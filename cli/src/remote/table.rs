@@ -46,7 +46,7 @@ mod tests {
         );
         assert_eq!(
             t,
-            "Workload   GPU\n──────────────\na1         1.00\nlong-name  2.00\n"
+            "Workload   GPU\n───────────────\na1         1.00\nlong-name  2.00\n"
         );
     }
 }

@@ -14,10 +14,11 @@ use crate::error::{ControlError, ControlResult};
 use crate::executor::Executor;
 use crate::seed::{self, Seeded};
 use crate::store::Store;
-use crate::store::entity::{cluster, user_project};
+use crate::store::entity::{cluster as cluster_row, user_project};
 
 pub mod access;
 pub mod assets;
+pub mod cluster;
 pub mod org;
 pub mod preview;
 pub mod session;
@@ -53,7 +54,7 @@ impl Rota {
     ) -> ControlResult<(Rota, Control, Seeded)> {
         let seeded = seed::seed(&store, file, admin_password).await?;
         let signer = Signer::load_or_create(&store.db).await?;
-        let c = cluster::Entity::find_by_id(seeded.cluster_id)
+        let c = cluster_row::Entity::find_by_id(seeded.cluster_id)
             .one(&store.db)
             .await?
             .ok_or_else(|| ControlError::Corrupt("the seeded cluster vanished".into()))?;

@@ -12,10 +12,12 @@ use crate::error::{ControlError, ControlResult};
 /// Runs one cycle on the store's current state with the submission added, and says what it did.
 pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlResult<Preview> {
     let Checked {
+        name,
         project,
         gpu,
         cpu,
         memory,
+        ..
     } = check(rota, who, sub).await?;
     let loaded = snapshot::load(&rota.store.db, rota.cluster_id).await?;
     let mut snap = loaded.snapshot;
@@ -29,7 +31,7 @@ pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlR
     let gpu = scheduler_gpu(gpu);
     snap.workloads.push(Workload {
         id,
-        name: sub.request.name.clone(),
+        name,
         project: project.name.clone(),
         kind: sub.kind,
         pools: Vec::new(),

@@ -18,7 +18,9 @@ use super::{Rota, require_project_writer};
 use crate::auth::Principal;
 use crate::control_loop::insert_event;
 use crate::error::{ControlError, ControlResult};
-use crate::store::entity::{event, node, pod, project, workload};
+use crate::store::entity::{
+    compute_resource, environment, event, node, pod, project, workload, workload_template,
+};
 use crate::time::{now_ms, rfc3339};
 
 /// CPU a pod gets when it asks for none: the wizard's default of 0.1 core.
@@ -52,6 +54,10 @@ fn is_unique_violation(e: &DbErr) -> bool {
 /// A submission that passed every check, ready to store or to preview.
 #[derive(Debug, Clone)]
 pub(crate) struct Checked {
+    /// The name to store (with its random suffix, when the given one was a prefix).
+    pub name: String,
+    /// The image (from the template when the spec has none).
+    pub image: String,
     pub project: project::Model,
     pub gpu: GpuAsk,
     pub cpu: u64,
@@ -65,7 +71,29 @@ pub(crate) async fn check(
     sub: &Submission,
 ) -> ControlResult<Checked> {
     let req = &sub.request;
-    validate::name("name", &req.name)?;
+    let name = if req.use_given_name_as_prefix {
+        // Room for "-" and five random characters within the 63 a name may have.
+        if req.name.len() > validate::MAX_NAME_LEN - 6 {
+            return Err(ApiError::invalid(
+                "name",
+                format!(
+                    "a name prefix may have at most {} characters",
+                    validate::MAX_NAME_LEN - 6
+                ),
+            )
+            .into());
+        }
+        let suffix: String = uuid::Uuid::new_v4()
+            .simple()
+            .to_string()
+            .chars()
+            .take(5)
+            .collect();
+        format!("{}-{suffix}", req.name)
+    } else {
+        req.name.clone()
+    };
+    validate::name("name", &name)?;
     if req.cluster_id != rota.cluster_uuid && req.cluster_id != rota.cluster_name {
         return Err(ApiError::invalid(
             "clusterId",
@@ -87,8 +115,27 @@ pub(crate) async fn check(
         }
         Err(e) => return Err(e),
     };
-    validate::image("spec.image", &req.spec.image)?;
-    let c = &req.spec.compute;
+    let template = match &req.template_id {
+        Some(id) => Some(template_assets(rota, id).await?),
+        None => None,
+    };
+    let image = match (&template, req.spec.image.trim()) {
+        (Some((env, _)), "") => env.image.clone(),
+        (_, given) => given.to_owned(),
+    };
+    validate::image("spec.image", &image)?;
+    let from_template;
+    let c = match &template {
+        Some((_, compute))
+            if req.spec.compute.gpu_devices_request.is_none()
+                && req.spec.compute.gpu_portion_request.is_none()
+                && req.spec.compute.gpu_memory_request.is_none() =>
+        {
+            from_template = compute_request(compute);
+            &from_template
+        }
+        _ => &req.spec.compute,
+    };
     let gpu = validate::gpu_ask(
         "spec.compute",
         c.gpu_devices_request,
@@ -119,11 +166,48 @@ pub(crate) async fn check(
     }
     require_project_writer(rota, who, project.id, &project.name).await?;
     Ok(Checked {
+        name,
+        image,
         project,
         gpu,
         cpu,
         memory,
     })
+}
+
+/// The environment and compute resource of a template, by its id.
+async fn template_assets(
+    rota: &Rota,
+    id: &str,
+) -> ControlResult<(environment::Model, compute_resource::Model)> {
+    let db = &rota.store.db;
+    let missing = || ApiError::invalid("templateId", format!("template {id} does not exist"));
+    let t = workload_template::Entity::find()
+        .filter(workload_template::Column::Uuid.eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(missing)?;
+    let env = environment::Entity::find_by_id(t.environment_id)
+        .one(db)
+        .await?
+        .ok_or_else(missing)?;
+    let compute = compute_resource::Entity::find_by_id(t.compute_id)
+        .one(db)
+        .await?
+        .ok_or_else(missing)?;
+    Ok((env, compute))
+}
+
+/// A compute resource as the compute part of a request.
+fn compute_request(c: &compute_resource::Model) -> rota_api::wire::Compute {
+    rota_api::wire::Compute {
+        gpu_devices_request: Some(f64::from(c.gpu_devices)),
+        gpu_request_type: None,
+        gpu_portion_request: c.gpu_portion_milli.map(|p| f64::from(p) / 1000.0),
+        gpu_memory_request: c.gpu_memory_mib.map(|m| format!("{m}Mi")),
+        cpu_core_request: Some(c.cpu_millicores as f64 / 1000.0),
+        cpu_memory_request: Some(format!("{}Mi", c.memory_mib)),
+    }
 }
 
 /// The scheduler's form of a checked GPU request.
@@ -150,6 +234,8 @@ pub async fn submit(
     sub: Submission,
 ) -> ControlResult<WorkloadSummary> {
     let Checked {
+        name,
+        image,
         project,
         gpu,
         cpu,
@@ -163,14 +249,14 @@ pub async fn submit(
     let txn = rota.store.write().await?;
     let clash = workload::Entity::find()
         .filter(workload::Column::ProjectId.eq(project.id))
-        .filter(workload::Column::Name.eq(&req.name))
+        .filter(workload::Column::Name.eq(&name))
         .filter(workload::Column::EndedAt.is_null())
         .one(&txn)
         .await?;
     let duplicate = || {
         ApiError::conflict(format!(
             "a workload called {} already exists in project {}",
-            req.name, project.name
+            name, project.name
         ))
     };
     if clash.is_some() {
@@ -180,11 +266,11 @@ pub async fn submit(
     let inserted = workload::Entity::insert(workload::ActiveModel {
         id: NotSet,
         uuid: Set(uuid.clone()),
-        name: Set(req.name.clone()),
+        name: Set(name.clone()),
         cluster_id: Set(rota.cluster_id),
         project_id: Set(project.id),
         kind: Set(sub.kind.as_str().to_owned()),
-        image: Set(req.spec.image.trim().to_owned()),
+        image: Set(image),
         command: Set(req.spec.command.clone()),
         args: Set(req.spec.args.clone()),
         env_json: Set(env_json),

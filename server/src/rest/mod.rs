@@ -8,6 +8,7 @@ use rota_control::services::Rota;
 mod access;
 mod body;
 mod caller;
+mod cluster;
 mod error;
 mod health;
 mod projects;
@@ -41,6 +42,9 @@ pub fn router(rota: Rota) -> Router {
             post(access::create_user).get(access::list_users),
         )
         .route("/api/v1/org-unit/projects", get(projects::list))
+        .route("/api/v1/clusters", get(cluster::clusters))
+        .route("/api/v1/node-pools", get(cluster::node_pools))
+        .route("/api/v1/nodes", get(cluster::nodes))
         .route("/api/v1/workloads", get(workloads::list))
         .route(
             "/api/v1/workloads/preview",

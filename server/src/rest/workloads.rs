@@ -100,46 +100,56 @@ fn list_filter(raw: Option<&str>) -> Result<ListFilter, ApiError> {
                     }
                 }
             }
-            "sortBy" => {
-                filter.sort_by = match value.as_ref() {
-                    "createdAt" => SortBy::CreatedAt,
-                    "name" => SortBy::Name,
-                    "phase" => SortBy::Phase,
-                    "type" => SortBy::Type,
-                    "projectName" | "projectId" => SortBy::Project,
-                    "priority" => SortBy::Priority,
-                    other => {
-                        return Err(ApiError::invalid(
-                            "sortBy",
-                            format!(
-                                "cannot sort by {other:?}; use createdAt, name, phase, type, projectName or priority"
-                            ),
-                        ));
-                    }
-                }
-            }
+            "sortBy" => filter.sort_by = sort_by(&value)?,
+            // Run:ai's clients join several terms with commas.
             "filterBy" => {
-                let term = validate::filter_term(&value, &FILTER_FIELDS)?;
-                let v = Some(term.value.clone());
-                match (term.field.as_str(), term.op) {
-                    ("projectName" | "projectId", FilterOp::Equals) => filter.project = v,
-                    ("phase", FilterOp::Equals) => filter.phase = v,
-                    ("phase", FilterOp::NotEquals) => filter.not_phase = v,
-                    ("type", FilterOp::Equals) => filter.kind = v,
-                    ("name", FilterOp::Contains | FilterOp::Equals) => filter.search = v,
-                    ("clusterId", FilterOp::Equals) => {}
-                    (field, _) => {
-                        return Err(ApiError::invalid(
-                            "filterBy",
-                            format!("{field} cannot be filtered with that operator"),
-                        ));
-                    }
+                for term in value.split(',').filter(|t| !t.trim().is_empty()) {
+                    apply_filter(&mut filter, term)?;
                 }
             }
             _ => {}
         }
     }
     Ok(filter)
+}
+
+fn sort_by(value: &str) -> Result<SortBy, ApiError> {
+    Ok(match value {
+        "createdAt" => SortBy::CreatedAt,
+        "name" => SortBy::Name,
+        "phase" => SortBy::Phase,
+        "type" => SortBy::Type,
+        "projectName" | "projectId" => SortBy::Project,
+        "priority" => SortBy::Priority,
+        other => {
+            return Err(ApiError::invalid(
+                "sortBy",
+                format!(
+                    "cannot sort by {other:?}; use createdAt, name, phase, type, projectName or priority"
+                ),
+            ));
+        }
+    })
+}
+
+fn apply_filter(filter: &mut ListFilter, term: &str) -> Result<(), ApiError> {
+    let term = validate::filter_term(term, &FILTER_FIELDS)?;
+    let v = Some(term.value.clone());
+    match (term.field.as_str(), term.op) {
+        ("projectName" | "projectId", FilterOp::Equals) => filter.project = v,
+        ("phase", FilterOp::Equals) => filter.phase = v,
+        ("phase", FilterOp::NotEquals) => filter.not_phase = v,
+        ("type", FilterOp::Equals) => filter.kind = v,
+        ("name", FilterOp::Contains | FilterOp::Equals) => filter.search = v,
+        ("clusterId", FilterOp::Equals) => {}
+        (field, _) => {
+            return Err(ApiError::invalid(
+                "filterBy",
+                format!("{field} cannot be filtered with that operator"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub async fn list(

@@ -1,0 +1,104 @@
+//! Run:ai's own Python client, `runapy` 1.224.0, unchanged, against a real Rota server: a script
+//! (tests/runapy/conformance.py) in a throwaway virtualenv (kept under target/ between runs, made
+//! again if it is missing or broken).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::{Value, json};
+use support::{ADMIN_PASSWORD, Server, TestStore};
+
+mod support;
+
+const RUNAPY: &str = "runapy==1.224.0";
+
+fn venv() -> PathBuf {
+    let target = PathBuf::from(env!("CARGO_BIN_EXE_rota-server"))
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .expect("target dir");
+    let venv = target.join("runapy-venv");
+    let python = venv.join("bin/python");
+    let ready = Command::new(&python)
+        .args(["-c", "import runai"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
+        let _ = std::fs::remove_dir_all(&venv);
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 runs");
+        assert!(made.success(), "python3 -m venv failed");
+        let pip = Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                RUNAPY,
+            ])
+            .status()
+            .expect("pip runs");
+        assert!(pip.success(), "pip install {RUNAPY} failed");
+    }
+    python
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runapy_works_unchanged_against_rota() {
+    let python = venv();
+    let store = TestStore::sqlite();
+    let server = Server::start(&store.url).await;
+    let http = reqwest::Client::new();
+    let token: Value = http
+        .post(format!("{}/api/v1/token", server.base))
+        .json(&json!({"grantType": "password", "username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("body");
+    let app: Value = http
+        .post(format!("{}/api/v1/apps", server.base))
+        .bearer_auth(token["accessToken"].as_str().expect("token"))
+        .json(&json!({"name": "runapy"}))
+        .send()
+        .await
+        .expect("app")
+        .json()
+        .await
+        .expect("body");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/runapy/conformance.py");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .arg(script)
+            .env("ROTA_URL", &server.base)
+            .env(
+                "ROTA_CLIENT_ID",
+                app["clientId"].as_str().expect("clientId"),
+            )
+            .env(
+                "ROTA_CLIENT_SECRET",
+                app["secret"].as_str().expect("secret"),
+            )
+            .output()
+            .expect("the script runs")
+    })
+    .await
+    .expect("joined");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "runapy conformance failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("runapy conformance: all passed"),
+        "{stdout}"
+    );
+}
