@@ -52,9 +52,18 @@ enum Command {
     /// Projects (v2).
     #[command(subcommand)]
     Project(ProjectCommand),
+    /// Measure a running server: sustained submissions, and the time from 202 to Running.
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Run the scheduler offline: replay scenario files, or benchmark a synthetic cluster.
     #[command(subcommand)]
     Sim(sim::SimCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Submissions through the REST API (use a server started for it: it fills it up).
+    Api(remote::bench::BenchArgs),
 }
 
 fn kind(cmd: &KindCommand, kind: &str) -> anyhow::Result<()> {
@@ -87,6 +96,7 @@ fn main() -> ExitCode {
         Command::Workload(WorkloadCommand::List(args)) => remote::list(None, args),
         Command::Workload(WorkloadCommand::Describe(args)) => remote::describe(args),
         Command::Project(cmd) => remote::project(cmd),
+        Command::Bench(BenchCommand::Api(args)) => remote::bench::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

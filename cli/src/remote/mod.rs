@@ -12,6 +12,7 @@ use rota_api::wire::{
     WorkloadSpec, WorkloadSummary,
 };
 
+pub mod bench;
 mod client;
 pub mod config;
 mod table;

@@ -1,0 +1,161 @@
+//! `rota bench api`: sustained submissions through the REST API, and the time from a submission's
+//! 202 to Running. Run it against a server started for the purpose: it submits many workloads.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use rota_api::wire::{Compute, TokenRequest, WorkloadCreationRequest, WorkloadSpec};
+use serde::Serialize;
+
+use super::Format;
+use super::client::Client;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The server.
+    #[arg(long)]
+    url: String,
+    /// Admin user name.
+    #[arg(long, default_value = "admin")]
+    username: String,
+    /// Its password.
+    #[arg(long, env = "ROTA_ADMIN_PASSWORD")]
+    password: String,
+    /// Submissions in the throughput phase.
+    #[arg(long, default_value_t = 4000)]
+    submissions: u32,
+    /// Clients submitting at once.
+    #[arg(long, default_value_t = 16)]
+    concurrency: u32,
+    /// Submit-to-Running samples in the latency phase.
+    #[arg(long, default_value_t = 100)]
+    samples: u32,
+    /// `text`, or `json` for one JSON object.
+    #[arg(long, short, value_enum, default_value_t)]
+    output: Format,
+}
+
+#[derive(Debug, Serialize)]
+struct Figures {
+    submissions: u32,
+    concurrency: u32,
+    seconds: f64,
+    submissions_per_s: f64,
+    submit_p50_ms: f64,
+    submit_p99_ms: f64,
+    to_running_p50_ms: f64,
+    to_running_p99_ms: f64,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn request(name: String, project: &str, cluster: &str, gpus: f64) -> WorkloadCreationRequest {
+    WorkloadCreationRequest {
+        name,
+        project_id: project.to_owned(),
+        cluster_id: cluster.to_owned(),
+        spec: WorkloadSpec {
+            image: "runai.jfrog.io/demo/quickstart".into(),
+            compute: Compute { gpu_devices_request: Some(gpus), ..Compute::default() },
+            ..WorkloadSpec::default()
+        },
+        ..WorkloadCreationRequest::default()
+    }
+}
+
+pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let token = Client::new(&args.url, None)?
+        .token(&TokenRequest {
+            grant_type: "password".into(),
+            username: Some(args.username.clone()),
+            password: Some(args.password.clone()),
+            ..TokenRequest::default()
+        })?
+        .access_token;
+    let client = Client::new(&args.url, Some(token.clone()))?;
+    let projects = client.projects()?.projects;
+    if projects.len() < 2 {
+        bail!("the server needs two projects (the quickstart's team-a and team-b)");
+    }
+    let cluster = projects[0].cluster_id.clone();
+    let project_ids: Arc<Vec<String>> = Arc::new(projects.iter().take(2).map(|p| p.id.clone()).collect());
+    let run_id = format!("{:x}", Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id()));
+
+    // Throughput: `concurrency` clients submit 1-GPU trainings as fast as they can.
+    let per_client = args.submissions.div_ceil(args.concurrency.max(1));
+    let start = Instant::now();
+    let mut handles = Vec::new();
+    for c in 0..args.concurrency {
+        let (url, token, cluster, projects, run_id) = (args.url.clone(), token.clone(), cluster.clone(), project_ids.clone(), run_id.clone());
+        handles.push(std::thread::spawn(move || -> anyhow::Result<Vec<f64>> {
+            let client = Client::new(&url, Some(token))?;
+            let mut latencies = Vec::with_capacity(per_client as usize);
+            for i in 0..per_client {
+                let name = format!("b{run_id}-{c}-{i}");
+                let t = Instant::now();
+                client.submit("training", &request(name, &projects[(i % 2) as usize], &cluster, 1.0))?;
+                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for h in handles {
+        latencies.extend(h.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))??);
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+
+    // Latency to Running: one CPU-only training at a time (nothing else can block it).
+    let mut to_running = Vec::with_capacity(args.samples as usize);
+    for i in 0..args.samples {
+        let name = format!("r{run_id}-{i}");
+        let t = Instant::now();
+        let created = client.submit("training", &request(name, &project_ids[0], &cluster, 0.0))?;
+        loop {
+            let now = client.get_workload(&created.id)?;
+            if now.phase == "Running" {
+                break;
+            }
+            if t.elapsed() > Duration::from_secs(10) {
+                bail!("{} did not run within 10 s: {:?}", created.name, now.phase_reason);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        to_running.push(t.elapsed().as_secs_f64() * 1000.0);
+        client.delete("training", &created.id).context("cleaning up")?;
+    }
+    to_running.sort_by(f64::total_cmp);
+    let figures = Figures {
+        submissions: latencies.len() as u32,
+        concurrency: args.concurrency,
+        seconds,
+        submissions_per_s: latencies.len() as f64 / seconds,
+        submit_p50_ms: percentile(&latencies, 50.0),
+        submit_p99_ms: percentile(&latencies, 99.0),
+        to_running_p50_ms: percentile(&to_running, 50.0),
+        to_running_p99_ms: percentile(&to_running, 99.0),
+    };
+    match args.output {
+        Format::Json => println!("{}", serde_json::to_string(&figures)?),
+        Format::Text => {
+            println!(
+                "{} submissions from {} clients in {:.2} s: {:.0}/s; latency p50 {:.1} ms, p99 {:.1} ms",
+                figures.submissions, figures.concurrency, figures.seconds, figures.submissions_per_s, figures.submit_p50_ms, figures.submit_p99_ms
+            );
+            println!(
+                "202 to Running ({} samples): p50 {:.1} ms, p99 {:.1} ms",
+                args.samples, figures.to_running_p50_ms, figures.to_running_p99_ms
+            );
+        }
+    }
+    Ok(())
+}
