@@ -342,25 +342,54 @@ async fn api(db_url: String) {
             .any(|e| e["kind"] == "Preempted"),
         "{events}"
     );
-    for (name, kind) in [("a2", "trainings"), ("b1", "trainings")] {
-        let w = list["workloads"]
-            .as_array()
-            .and_then(|ws| ws.iter().find(|w| w["name"] == name))
-            .expect("listed");
-        let res = http
-            .delete(format!(
-                "{base}/api/v1/workloads/{kind}/{}",
-                w["id"].as_str().expect("id")
-            ))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("delete");
-        assert_eq!(res.status().as_u16(), 202);
-    }
+    let delete = |name: &'static str| {
+        let (http, token, list) = (http.clone(), token.clone(), list.clone());
+        async move {
+            let w = list["workloads"]
+                .as_array()
+                .and_then(|ws| ws.iter().find(|w| w["name"] == name))
+                .expect("listed");
+            let res = http
+                .delete(format!(
+                    "{base}/api/v1/workloads/trainings/{}",
+                    w["id"].as_str().expect("id")
+                ))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("delete");
+            assert_eq!(res.status().as_u16(), 202, "{name}");
+        }
+    };
+    delete("a2").await;
+    until(vec!["a1 Running 1", "b1 Running 1", "b2 Running 1"]).await;
+    delete("b1").await;
     until(vec!["a1 Running 1", "b2 Running 1"]).await;
     submit("a2", id_of("team-a"), 2).await;
     until(vec!["a1 Running 1", "b2 Running 1", "a2 Running 1"]).await;
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        "rota_deserved_gpus{pool=\"default\",project=\"team-a\"} 2",
+        "rota_evictions_total{reason=\"reclaim\"} 1",
+        "rota_evictions_total{reason=\"consolidate\"} 1",
+        "rota_pending_workloads 0",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "/metrics lacks {line}:\n{metrics}"
+        );
+    }
+    assert!(
+        metrics.contains("rota_cycle_phase_seconds{phase=\"allocate\"}"),
+        "{metrics}"
+    );
 }
 
 macro_rules! on_both {

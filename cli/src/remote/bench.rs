@@ -64,7 +64,10 @@ fn request(name: String, project: &str, cluster: &str, gpus: f64) -> WorkloadCre
         cluster_id: cluster.to_owned(),
         spec: WorkloadSpec {
             image: "runai.jfrog.io/demo/quickstart".into(),
-            compute: Compute { gpu_devices_request: Some(gpus), ..Compute::default() },
+            compute: Compute {
+                gpu_devices_request: Some(gpus),
+                ..Compute::default()
+            },
             ..WorkloadSpec::default()
         },
         ..WorkloadCreationRequest::default()
@@ -86,22 +89,35 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         bail!("the server needs two projects (the quickstart's team-a and team-b)");
     }
     let cluster = projects[0].cluster_id.clone();
-    let project_ids: Arc<Vec<String>> = Arc::new(projects.iter().take(2).map(|p| p.id.clone()).collect());
-    let run_id = format!("{:x}", Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id()));
+    let project_ids: Arc<Vec<String>> =
+        Arc::new(projects.iter().take(2).map(|p| p.id.clone()).collect());
+    let run_id = format!(
+        "{:x}",
+        Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id())
+    );
 
     // Throughput: `concurrency` clients submit 1-GPU trainings as fast as they can.
     let per_client = args.submissions.div_ceil(args.concurrency.max(1));
     let start = Instant::now();
     let mut handles = Vec::new();
     for c in 0..args.concurrency {
-        let (url, token, cluster, projects, run_id) = (args.url.clone(), token.clone(), cluster.clone(), project_ids.clone(), run_id.clone());
+        let (url, token, cluster, projects, run_id) = (
+            args.url.clone(),
+            token.clone(),
+            cluster.clone(),
+            project_ids.clone(),
+            run_id.clone(),
+        );
         handles.push(std::thread::spawn(move || -> anyhow::Result<Vec<f64>> {
             let client = Client::new(&url, Some(token))?;
             let mut latencies = Vec::with_capacity(per_client as usize);
             for i in 0..per_client {
                 let name = format!("b{run_id}-{c}-{i}");
                 let t = Instant::now();
-                client.submit("training", &request(name, &projects[(i % 2) as usize], &cluster, 1.0))?;
+                client.submit(
+                    "training",
+                    &request(name, &projects[(i % 2) as usize], &cluster, 1.0),
+                )?;
                 latencies.push(t.elapsed().as_secs_f64() * 1000.0);
             }
             Ok(latencies)
@@ -109,7 +125,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     }
     let mut latencies = Vec::new();
     for h in handles {
-        latencies.extend(h.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))??);
+        latencies.extend(
+            h.join()
+                .map_err(|_| anyhow::anyhow!("a client thread panicked"))??,
+        );
     }
     let seconds = start.elapsed().as_secs_f64();
     latencies.sort_by(f64::total_cmp);
@@ -126,12 +145,18 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 break;
             }
             if t.elapsed() > Duration::from_secs(10) {
-                bail!("{} did not run within 10 s: {:?}", created.name, now.phase_reason);
+                bail!(
+                    "{} did not run within 10 s: {:?}",
+                    created.name,
+                    now.phase_reason
+                );
             }
             std::thread::sleep(Duration::from_millis(1));
         }
         to_running.push(t.elapsed().as_secs_f64() * 1000.0);
-        client.delete("training", &created.id).context("cleaning up")?;
+        client
+            .delete("training", &created.id)
+            .context("cleaning up")?;
     }
     to_running.sort_by(f64::total_cmp);
     let figures = Figures {
@@ -149,7 +174,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         Format::Text => {
             println!(
                 "{} submissions from {} clients in {:.2} s: {:.0}/s; latency p50 {:.1} ms, p99 {:.1} ms",
-                figures.submissions, figures.concurrency, figures.seconds, figures.submissions_per_s, figures.submit_p50_ms, figures.submit_p99_ms
+                figures.submissions,
+                figures.concurrency,
+                figures.seconds,
+                figures.submissions_per_s,
+                figures.submit_p50_ms,
+                figures.submit_p99_ms
             );
             println!(
                 "202 to Running ({} samples): p50 {:.1} ms, p99 {:.1} ms",

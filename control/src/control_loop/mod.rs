@@ -3,7 +3,7 @@
 //! transaction, then has the executor carry it out — until a cycle changes nothing.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rota_scheduler::Config;
 use sea_orm::sea_query::Expr;
@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 
 use crate::error::ControlResult;
 use crate::executor::{Executor, RunningPod};
+use crate::metrics::{Metrics, PhaseTimes};
 use crate::store::Store;
 use crate::store::entity::{pod, workload};
 use crate::time::now_ms;
@@ -59,6 +60,7 @@ pub struct Control {
     wake: Wake,
     executor: Arc<dyn Executor>,
     cluster_id: i32,
+    metrics: Metrics,
     /// How long after a wake-up the loop waits for more events before it runs.
     pub debounce: Duration,
     /// How often it runs without being woken (durations end, executors report).
@@ -67,12 +69,19 @@ pub struct Control {
 
 impl Control {
     /// A loop over `store`'s cluster `cluster_id`, woken through `wake`.
-    pub fn new(store: Store, wake: Wake, executor: Arc<dyn Executor>, cluster_id: i32) -> Self {
+    pub fn new(
+        store: Store,
+        wake: Wake,
+        executor: Arc<dyn Executor>,
+        cluster_id: i32,
+        metrics: Metrics,
+    ) -> Self {
         Control {
             store,
             wake,
             executor,
             cluster_id,
+            metrics,
             debounce: Duration::from_millis(2),
             tick: Duration::from_millis(500),
         }
@@ -96,24 +105,22 @@ impl Control {
         let mut settled = Settled::default();
         for _ in 0..MAX_CYCLES_PER_WAKE {
             settled.exited += self.reap_exits().await?;
-            let db = &self.store.db;
-            let loaded = snapshot::load(db, self.cluster_id).await?;
+            let started = Instant::now();
+            let mut phases = PhaseTimes::default();
+            let loaded = snapshot::load(&self.store.db, self.cluster_id).await?;
+            phases.load = started.elapsed();
             let config = Config {
                 placement: loaded.placements.clone(),
                 ..Config::default()
             };
-            let plan = match rota_scheduler::schedule(&loaded.snapshot, &config) {
-                Ok(plan) => plan,
-                Err(e) => {
-                    return Err(crate::ControlError::Corrupt(format!(
-                        "the store's snapshot was refused: {e}"
-                    )));
-                }
-            };
+            let plan = self.schedule(&loaded.snapshot, &config, &mut phases)?;
             settled.cycles += 1;
+            let committing = Instant::now();
             let txn = self.store.write().await?;
             let orders = commit::commit(&txn, &loaded, &plan, now_ms()).await?;
             txn.commit().await?;
+            phases.commit = committing.elapsed();
+            self.metrics.record(&plan, started.elapsed(), phases);
             for stop in &orders.stops {
                 self.executor.stop(stop);
             }
@@ -127,6 +134,35 @@ impl Control {
             }
         }
         Ok(settled)
+    }
+
+    /// One cycle of the scheduler, each phase timed.
+    fn schedule(
+        &self,
+        snapshot: &rota_scheduler::Snapshot,
+        config: &Config,
+        phases: &mut PhaseTimes,
+    ) -> ControlResult<rota_scheduler::Plan> {
+        let refused =
+            |e| crate::ControlError::Corrupt(format!("the store's snapshot was refused: {e}"));
+        let mut cycle = rota_scheduler::Cycle::new(snapshot, config).map_err(refused)?;
+        let mut mark = Instant::now();
+        let mut lap = |slot: &mut Duration| {
+            let now = Instant::now();
+            *slot = now - mark;
+            mark = now;
+        };
+        cycle.fair_share();
+        lap(&mut phases.fair_share);
+        cycle.allocate();
+        lap(&mut phases.allocate);
+        cycle.consolidate();
+        lap(&mut phases.consolidate);
+        cycle.reclaim();
+        lap(&mut phases.reclaim);
+        cycle.preempt();
+        lap(&mut phases.preempt);
+        Ok(cycle.finish())
     }
 
     /// Ends the workloads whose pods the executor says have ended.

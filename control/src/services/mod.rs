@@ -12,6 +12,7 @@ use crate::cluster_file::ClusterFile;
 use crate::control_loop::{Control, Wake};
 use crate::error::{ControlError, ControlResult};
 use crate::executor::Executor;
+use crate::metrics::Metrics;
 use crate::seed::{self, Seeded};
 use crate::store::Store;
 use crate::store::entity::{cluster as cluster_row, user_project};
@@ -41,6 +42,8 @@ pub struct Rota {
     pub cluster_name: String,
     /// Slows down password guessing.
     pub throttle: Arc<session::Throttle>,
+    /// What the scheduling loop measured.
+    pub metrics: Metrics,
 }
 
 impl Rota {
@@ -59,7 +62,8 @@ impl Rota {
             .await?
             .ok_or_else(|| ControlError::Corrupt("the seeded cluster vanished".into()))?;
         let wake = Wake::default();
-        let control = Control::new(store.clone(), wake.clone(), executor, c.id);
+        let metrics = Metrics::default();
+        let control = Control::new(store.clone(), wake.clone(), executor, c.id, metrics.clone());
         let rota = Rota {
             store,
             wake,
@@ -68,6 +72,7 @@ impl Rota {
             cluster_uuid: c.uuid,
             cluster_name: c.name,
             throttle: Arc::default(),
+            metrics,
         };
         Ok((rota, control, seeded))
     }

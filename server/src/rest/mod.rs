@@ -11,6 +11,7 @@ mod caller;
 mod cluster;
 mod error;
 mod health;
+mod metrics;
 mod projects;
 mod token;
 mod workloads;
@@ -26,6 +27,7 @@ pub type AppResult<T> = Result<T, AppError>;
 pub fn router(rota: Rota) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(metrics::metrics))
         .route("/api/v1/token", post(token::token))
         .route(
             "/api/v1/apps",

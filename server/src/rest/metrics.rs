@@ -1,0 +1,13 @@
+//! `GET /metrics`: Prometheus' text format, from what the scheduling loop recorded.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use rota_control::services::Rota;
+
+pub async fn metrics(State(rota): State<Rota>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        rota.metrics.render(),
+    )
+}
