@@ -27,9 +27,20 @@ pub struct PhaseTimes {
     pub commit: Duration,
 }
 
+/// One org unit's figures in one pool.
+#[derive(Debug, Clone)]
+struct ShareRow {
+    pool: String,
+    name: String,
+    is_project: bool,
+    deserved: f64,
+    fair_share: f64,
+    allocated: f64,
+}
+
 #[derive(Debug, Default)]
 struct State {
-    shares: Vec<(String, String, bool, f64, f64, f64)>,
+    shares: Vec<ShareRow>,
     pending: usize,
     cycles: u64,
     last_cycle: Duration,
@@ -54,15 +65,13 @@ impl Metrics {
         s.shares = plan
             .shares
             .iter()
-            .map(|q| {
-                (
-                    q.pool.clone(),
-                    q.name.clone(),
-                    q.is_project,
-                    q.deserved.as_gpus(),
-                    q.fair_share.as_gpus(),
-                    q.allocated.as_gpus(),
-                )
+            .map(|q| ShareRow {
+                pool: q.pool.clone(),
+                name: q.name.clone(),
+                is_project: q.is_project,
+                deserved: q.deserved.as_gpus(),
+                fair_share: q.fair_share.as_gpus(),
+                allocated: q.allocated.as_gpus(),
             })
             .collect();
         for e in &plan.evictions {
@@ -82,40 +91,40 @@ impl Metrics {
             return String::new();
         };
         let mut out = String::new();
-        let gauge =
-            |out: &mut String,
-             name: &str,
-             help: &str,
-             pick: &dyn Fn(&(String, String, bool, f64, f64, f64)) -> f64| {
-                let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
-                for q in &s.shares {
-                    let kind = if q.2 { "project" } else { "department" };
-                    let _ = writeln!(
-                        out,
-                        "{name}{{pool=\"{}\",{kind}=\"{}\"}} {}",
-                        q.0,
-                        q.1,
-                        pick(q)
-                    );
-                }
-            };
+        let gauge = |out: &mut String, name: &str, help: &str, pick: &dyn Fn(&ShareRow) -> f64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+            for q in &s.shares {
+                let kind = if q.is_project {
+                    "project"
+                } else {
+                    "department"
+                };
+                let _ = writeln!(
+                    out,
+                    "{name}{{pool=\"{}\",{kind}=\"{}\"}} {}",
+                    q.pool,
+                    q.name,
+                    pick(q)
+                );
+            }
+        };
         gauge(
             &mut out,
             "rota_deserved_gpus",
             "GPUs an org unit is guaranteed.",
-            &|q| q.3,
+            &|q| q.deserved,
         );
         gauge(
             &mut out,
             "rota_fair_share_gpus",
             "GPUs an org unit's fair share came to in the last cycle.",
-            &|q| q.4,
+            &|q| q.fair_share,
         );
         gauge(
             &mut out,
             "rota_allocated_gpus",
             "GPUs an org unit held at the start of the last cycle.",
-            &|q| q.5,
+            &|q| q.allocated,
         );
         let _ = writeln!(
             out,
