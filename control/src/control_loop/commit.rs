@@ -197,7 +197,11 @@ pub(crate) async fn commit(
                 .await?;
         }
     }
-    // A pending reason is recorded, with an event, when it changes.
+    // The current pending reason is kept on the workload, written once per distinct text. The
+    // history gets an event when a workload first waits (or waits again after running), not
+    // each time the figures in its reason move.
+    let mut by_text: BTreeMap<String, Vec<i32>> = BTreeMap::new();
+    let mut first_waits = Vec::new();
     for (&id, reason) in &plan.pending {
         let id = row_id(id)?;
         let Some(w) = loaded
@@ -212,13 +216,29 @@ pub(crate) async fn commit(
         }
         let text = reason.to_string();
         if w.phase_reason.as_deref() != Some(text.as_str()) {
+            if w.phase_reason.is_none() {
+                first_waits.push(event::ActiveModel {
+                    id: NotSet,
+                    workload_id: Set(Some(id)),
+                    kind: Set("Pending".to_owned()),
+                    message: Set(text.clone()),
+                    created_at: Set(now),
+                });
+            }
+            by_text.entry(text).or_default().push(id);
+        }
+    }
+    for (text, ids) in by_text {
+        for chunk in ids.chunks(500) {
             workload::Entity::update_many()
                 .col_expr(workload::Column::PhaseReason, Expr::value(text.clone()))
-                .filter(workload::Column::Id.eq(id))
+                .filter(workload::Column::Id.is_in(chunk.iter().copied()))
                 .exec(txn)
                 .await?;
-            insert_event(txn, Some(id), "Pending", text, now).await?;
         }
+    }
+    for chunk in first_waits.chunks(500) {
+        event::Entity::insert_many(chunk.to_vec()).exec(txn).await?;
     }
     Ok(orders)
 }

@@ -247,21 +247,13 @@ pub async fn submit(
         .map_err(|e| ControlError::Corrupt(e.to_string()))?;
     let now = now_ms();
     let txn = rota.store.write().await?;
-    let clash = workload::Entity::find()
-        .filter(workload::Column::ProjectId.eq(project.id))
-        .filter(workload::Column::Name.eq(&name))
-        .filter(workload::Column::EndedAt.is_null())
-        .one(&txn)
-        .await?;
+    // The partial unique index on live names refuses a duplicate inside this transaction.
     let duplicate = || {
         ApiError::conflict(format!(
             "a workload called {} already exists in project {}",
             name, project.name
         ))
     };
-    if clash.is_some() {
-        return Err(duplicate().into());
-    }
     let uuid = uuid::Uuid::new_v4().to_string();
     let inserted = workload::Entity::insert(workload::ActiveModel {
         id: NotSet,
@@ -309,7 +301,30 @@ pub async fn submit(
     .await?;
     txn.commit().await?;
     rota.wake.wake();
-    get(rota, &uuid).await
+    // What was just written, without reading it back: the submission path stays short.
+    let requested_gpus = match gpu {
+        GpuAsk::Devices(n) => f64::from(n),
+        GpuAsk::Portion(p) => f64::from(p) / 1000.0,
+        GpuAsk::MemoryMib(_) => return get(rota, &uuid).await,
+    };
+    Ok(WorkloadSummary {
+        id: uuid,
+        name,
+        kind: kind_name(sub.kind).to_owned(),
+        phase: "Pending".into(),
+        phase_reason: None,
+        project_id: project.id.to_string(),
+        project_name: project.name,
+        cluster_id: rota.cluster_uuid.clone(),
+        priority: sub.kind.default_priority(),
+        preemptible: sub.kind.default_preemptible(),
+        running_pods: 0,
+        requested_pods: 1,
+        allocated_gpus: 0.0,
+        requested_gpus,
+        nodes: Vec::new(),
+        created_at: rfc3339(now),
+    })
 }
 
 /// Ends a live workload (by its id, or `project/name`): its pods stop and its GPUs free up.
