@@ -43,6 +43,19 @@ fn row_id(id: u64) -> ControlResult<i32> {
     i32::try_from(id).map_err(|_| ControlError::Corrupt(format!("workload id {id}")))
 }
 
+/// Whether committing `plan` would change anything in the store.
+pub(crate) fn has_work(loaded: &Loaded, plan: &Plan) -> bool {
+    if !plan.is_idle() {
+        return true;
+    }
+    let nominated: BTreeSet<u64> = plan.nominated.iter().copied().collect();
+    loaded.workloads.iter().any(|(&id, w)| {
+        let id = u64::try_from(id).unwrap_or(0);
+        w.nominated != nominated.contains(&id)
+            || (w.phase_reason.is_none() && plan.pending.contains_key(&id))
+    })
+}
+
 /// Commits `plan` (computed on `loaded`) inside `txn`. A workload deleted since the snapshot was
 /// read is left alone: its binds are dropped, so no GPU is given to a pod that no longer exists.
 pub(crate) async fn commit(
@@ -197,10 +210,9 @@ pub(crate) async fn commit(
                 .await?;
         }
     }
-    // The current pending reason is kept on the workload, written once per distinct text. The
-    // history gets an event when a workload first waits (or waits again after running), not
-    // each time the figures in its reason move.
-    let mut by_text: BTreeMap<String, Vec<i32>> = BTreeMap::new();
+    // Pending reasons are derived afresh every cycle and kept in memory (`Reasons`); the store
+    // gets one line when a workload first waits, as an event and as its phase reason, so that
+    // the history says why it waited even across restarts.
     let mut first_waits = Vec::new();
     for (&id, reason) in &plan.pending {
         let id = row_id(id)?;
@@ -211,31 +223,22 @@ pub(crate) async fn commit(
         else {
             continue;
         };
-        if evicted.contains_key(&id) {
+        if evicted.contains_key(&id) || w.phase_reason.is_some() {
             continue;
         }
         let text = reason.to_string();
-        if w.phase_reason.as_deref() != Some(text.as_str()) {
-            if w.phase_reason.is_none() {
-                first_waits.push(event::ActiveModel {
-                    id: NotSet,
-                    workload_id: Set(Some(id)),
-                    kind: Set("Pending".to_owned()),
-                    message: Set(text.clone()),
-                    created_at: Set(now),
-                });
-            }
-            by_text.entry(text).or_default().push(id);
-        }
-    }
-    for (text, ids) in by_text {
-        for chunk in ids.chunks(500) {
-            workload::Entity::update_many()
-                .col_expr(workload::Column::PhaseReason, Expr::value(text.clone()))
-                .filter(workload::Column::Id.is_in(chunk.iter().copied()))
-                .exec(txn)
-                .await?;
-        }
+        workload::Entity::update_many()
+            .col_expr(workload::Column::PhaseReason, Expr::value(text.clone()))
+            .filter(workload::Column::Id.eq(id))
+            .exec(txn)
+            .await?;
+        first_waits.push(event::ActiveModel {
+            id: NotSet,
+            workload_id: Set(Some(id)),
+            kind: Set("Pending".to_owned()),
+            message: Set(text),
+            created_at: Set(now),
+        });
     }
     for chunk in first_waits.chunks(500) {
         event::Entity::insert_many(chunk.to_vec()).exec(txn).await?;

@@ -2,6 +2,7 @@
 //! debounced; it reads a snapshot, asks `rota_scheduler` for a plan, commits the plan in one
 //! transaction, then has the executor carry it out — until a cycle changes nothing.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,29 @@ impl Wake {
     }
 }
 
+/// Why each workload waits, as the last cycle said: derived data, kept in memory and shared with
+/// the services that show workloads.
+#[derive(Debug, Clone, Default)]
+pub struct Reasons(Arc<std::sync::RwLock<BTreeMap<i32, String>>>);
+
+impl Reasons {
+    fn replace(&self, plan: &rota_scheduler::Plan) {
+        let fresh: BTreeMap<i32, String> = plan
+            .pending
+            .iter()
+            .filter_map(|(&id, r)| i32::try_from(id).ok().map(|id| (id, r.to_string())))
+            .collect();
+        if let Ok(mut map) = self.0.write() {
+            *map = fresh;
+        }
+    }
+
+    /// The last cycle's reason for a workload (by row id), if it waits.
+    pub fn get(&self, id: i32) -> Option<String> {
+        self.0.read().ok().and_then(|m| m.get(&id).cloned())
+    }
+}
+
 /// What one settle did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Settled {
@@ -61,6 +85,7 @@ pub struct Control {
     executor: Arc<dyn Executor>,
     cluster_id: i32,
     metrics: Metrics,
+    reasons: Reasons,
     /// How long after a wake-up the loop waits for more events before it runs.
     pub debounce: Duration,
     /// How often it runs without being woken (durations end, executors report).
@@ -75,6 +100,7 @@ impl Control {
         executor: Arc<dyn Executor>,
         cluster_id: i32,
         metrics: Metrics,
+        reasons: Reasons,
     ) -> Self {
         Control {
             store,
@@ -82,6 +108,7 @@ impl Control {
             executor,
             cluster_id,
             metrics,
+            reasons,
             debounce: Duration::from_millis(2),
             tick: Duration::from_millis(500),
         }
@@ -116,10 +143,16 @@ impl Control {
             let plan = self.schedule(&loaded.snapshot, &config, &mut phases)?;
             settled.cycles += 1;
             let committing = Instant::now();
-            let txn = self.store.write().await?;
-            let orders = commit::commit(&txn, &loaded, &plan, now_ms()).await?;
-            txn.commit().await?;
+            let orders = if commit::has_work(&loaded, &plan) {
+                let txn = self.store.write().await?;
+                let orders = commit::commit(&txn, &loaded, &plan, now_ms()).await?;
+                txn.commit().await?;
+                orders
+            } else {
+                commit::Orders::default()
+            };
             phases.commit = committing.elapsed();
+            self.reasons.replace(&plan);
             self.metrics.record(&plan, started.elapsed(), phases);
             for stop in &orders.stops {
                 self.executor.stop(stop);

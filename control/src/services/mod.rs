@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::auth::{Principal, Role, Signer};
 use crate::cluster_file::ClusterFile;
-use crate::control_loop::{Control, Wake};
+use crate::control_loop::{Control, Reasons, Wake};
 use crate::error::{ControlError, ControlResult};
 use crate::executor::Executor;
 use crate::metrics::Metrics;
@@ -44,6 +44,8 @@ pub struct Rota {
     pub throttle: Arc<session::Throttle>,
     /// What the scheduling loop measured.
     pub metrics: Metrics,
+    /// Why each workload waits, as the last cycle said.
+    pub reasons: Reasons,
 }
 
 impl Rota {
@@ -63,7 +65,15 @@ impl Rota {
             .ok_or_else(|| ControlError::Corrupt("the seeded cluster vanished".into()))?;
         let wake = Wake::default();
         let metrics = Metrics::default();
-        let control = Control::new(store.clone(), wake.clone(), executor, c.id, metrics.clone());
+        let reasons = Reasons::default();
+        let control = Control::new(
+            store.clone(),
+            wake.clone(),
+            executor,
+            c.id,
+            metrics.clone(),
+            reasons.clone(),
+        );
         let rota = Rota {
             store,
             wake,
@@ -73,6 +83,7 @@ impl Rota {
             cluster_name: c.name,
             throttle: Arc::default(),
             metrics,
+            reasons,
         };
         Ok((rota, control, seeded))
     }

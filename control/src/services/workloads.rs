@@ -623,7 +623,8 @@ async fn summarize(
                 name: w.name,
                 kind: kind_name(kind).to_owned(),
                 phase: w.phase,
-                phase_reason: w.phase_reason,
+                // The last cycle's reason; the stored one only until a cycle has run.
+                phase_reason: rota.reasons.get(w.id).or(w.phase_reason),
                 project_id: w.project_id.to_string(),
                 project_name: projects.get(&w.project_id).cloned().unwrap_or_default(),
                 cluster_id: rota.cluster_uuid.clone(),
