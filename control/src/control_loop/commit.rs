@@ -65,14 +65,35 @@ pub(crate) async fn commit(
     now: i64,
 ) -> ControlResult<Orders> {
     let mut orders = Orders::default();
-    let still_live: BTreeSet<i32> = workload::Entity::find()
-        .filter(workload::Column::Id.is_in(loaded.workloads.keys().copied()))
-        .filter(workload::Column::EndedAt.is_null())
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|w| w.id)
-        .collect();
+    // Only the workloads this plan touches need checking; the rest are left as they are.
+    let nominated_ids: BTreeSet<u64> = plan.nominated.iter().copied().collect();
+    let mut touched: BTreeSet<i32> = BTreeSet::new();
+    for id in plan
+        .binds
+        .iter()
+        .map(|b| b.workload)
+        .chain(plan.evictions.iter().map(|e| e.workload))
+    {
+        touched.insert(row_id(id)?);
+    }
+    for (&id, w) in &loaded.workloads {
+        let key = u64::try_from(id).unwrap_or(0);
+        if w.nominated != nominated_ids.contains(&key)
+            || (w.phase_reason.is_none() && plan.pending.contains_key(&key))
+        {
+            touched.insert(id);
+        }
+    }
+    let mut still_live: BTreeSet<i32> = BTreeSet::new();
+    let touched: Vec<i32> = touched.into_iter().collect();
+    for chunk in touched.chunks(500) {
+        let live = workload::Entity::find()
+            .filter(workload::Column::Id.is_in(chunk.iter().copied()))
+            .filter(workload::Column::EndedAt.is_null())
+            .all(txn)
+            .await?;
+        still_live.extend(live.into_iter().map(|w| w.id));
+    }
     let node_names: BTreeMap<i32, &String> = loaded
         .node_ids
         .iter()
