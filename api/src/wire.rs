@@ -291,3 +291,85 @@ pub struct DeviceUse {
     /// Workload names, with their part of the device in thousandths.
     pub holders: Vec<(String, u32)>,
 }
+
+/// A department.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Department {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The cluster it belongs to.
+    pub cluster_id: String,
+    /// The department above it, if any.
+    pub parent_id: Option<String>,
+    /// Higher is served first.
+    pub rank: i32,
+    /// Quota per node pool.
+    pub resources: Vec<UnitResources>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// `GET /api/v1/org-unit/departments`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DepartmentList {
+    /// The departments.
+    pub departments: Vec<Department>,
+}
+
+/// A node pool as a request names it: by id or by name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodePoolName {
+    /// Its id.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Its name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// GPU quota as a request gives it; a limit of -1 or none means no limit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GpuQuotaRequest {
+    /// Guaranteed GPUs.
+    pub deserved: f64,
+    /// Hard cap (-1: none).
+    #[serde(default)]
+    pub limit: Option<f64>,
+    /// Share of idle GPUs beyond deserved (default 1).
+    #[serde(default)]
+    pub over_quota_weight: Option<i64>,
+}
+
+/// Quota in one node pool, as a request gives it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnitResourcesRequest {
+    /// The pool.
+    pub node_pool: NodePoolName,
+    /// GPU quota there.
+    pub gpu: GpuQuotaRequest,
+}
+
+/// Creating or updating a project or department.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnitRequest {
+    /// Name (a DNS label).
+    pub name: String,
+    /// The cluster (optional: there is one).
+    #[serde(default)]
+    pub cluster_id: Option<String>,
+    /// The department above it (none: top level).
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    /// Rank (default 100).
+    #[serde(default)]
+    pub rank: Option<i32>,
+    /// Quota per node pool; pools not listed get none.
+    #[serde(default)]
+    pub resources: Vec<UnitResourcesRequest>,
+}

@@ -171,3 +171,147 @@ async fn bad_submissions_get_4xx_naming_the_field_and_write_nothing() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{gone}");
 }
+
+#[tokio::test]
+async fn admins_create_change_and_delete_departments_and_projects() {
+    let app = TestApp::new().await;
+    let token = app.token().await;
+    let dept = json!({"name": "research", "resources": [{"nodePool": {"name": "default"}, "gpu": {"deserved": 4, "limit": -1, "overQuotaWeight": 2}}]}).to_string();
+    let (status, created) = app
+        .call(
+            "POST",
+            "/api/v1/org-unit/departments",
+            Some(&token),
+            Some(&dept),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(
+        created["resources"][0]["gpu"],
+        json!({"deserved": 4.0, "limit": -1.0, "overQuotaWeight": 2})
+    );
+    let dept_id = created["id"].as_str().expect("id").to_owned();
+    let (status, dup) = app
+        .call(
+            "POST",
+            "/api/v1/org-unit/departments",
+            Some(&token),
+            Some(&dept),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{dup}");
+
+    let project = json!({"name": "team-c", "parentId": dept_id, "resources": [{"nodePool": {"id": "1"}, "gpu": {"deserved": 1, "limit": 2}}]});
+    let (status, p) = app
+        .call(
+            "POST",
+            "/api/v1/org-unit/projects",
+            Some(&token),
+            Some(&project.to_string()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    assert_eq!(
+        (
+            p["parentName"].as_str(),
+            p["resources"][0]["gpu"]["limit"].as_f64()
+        ),
+        (Some("research"), Some(2.0))
+    );
+    let pid = p["id"].as_str().expect("id").to_owned();
+
+    let bad_limit = json!({"name": "team-c", "resources": [{"nodePool": {"name": "default"}, "gpu": {"deserved": 3, "limit": 1}}]}).to_string();
+    let (status, e) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/org-unit/projects/{pid}"),
+            Some(&token),
+            Some(&bad_limit),
+        )
+        .await;
+    assert_eq!(
+        (status, e["details"][0]["field"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("resources[0].gpu.limit")
+        )
+    );
+    let no_pool = json!({"name": "team-c", "resources": [{"nodePool": {"name": "h100"}, "gpu": {"deserved": 1}}]}).to_string();
+    let (status, e) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/org-unit/projects/{pid}"),
+            Some(&token),
+            Some(&no_pool),
+        )
+        .await;
+    assert_eq!(
+        (status, e["details"][0]["field"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("resources[0].nodePool")
+        )
+    );
+    let (_, unchanged) = app
+        .call(
+            "GET",
+            &format!("/api/v1/org-unit/projects/{pid}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        unchanged["resources"][0]["gpu"]["deserved"], 1.0,
+        "a refused update changes nothing"
+    );
+
+    let moved = json!({"name": "team-c", "rank": 200, "resources": [{"nodePool": {"name": "default"}, "gpu": {"deserved": 3}}]}).to_string();
+    let (status, p) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/org-unit/projects/{pid}"),
+            Some(&token),
+            Some(&moved),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{p}");
+    assert_eq!(
+        (
+            p["rank"].as_i64(),
+            p["parentId"].as_str(),
+            p["resources"][0]["gpu"]["deserved"].as_f64()
+        ),
+        (Some(200), None, Some(3.0))
+    );
+
+    let (_, list) = app
+        .call("GET", "/api/v1/org-unit/departments", Some(&token), None)
+        .await;
+    assert_eq!(list["departments"][0]["name"], "research");
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/org-unit/projects/{pid}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/org-unit/departments/{dept_id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .call("DELETE", "/api/v1/org-unit/projects/1", Some(&token), None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NO_CONTENT,
+        "team-a has no workloads yet"
+    );
+}

@@ -23,6 +23,7 @@ pub mod cluster;
 pub mod org;
 pub mod preview;
 pub mod session;
+pub mod units;
 pub mod workloads;
 
 /// Everything a service needs: the store, the loop's wake-up, the token signer, the cluster.

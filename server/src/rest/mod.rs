@@ -2,7 +2,7 @@
 //! and the body, call one service, map its error.
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use rota_control::services::Rota;
 
 mod access;
@@ -14,6 +14,7 @@ mod health;
 mod metrics;
 mod projects;
 mod token;
+mod units;
 mod workloads;
 
 pub use body::Body;
@@ -43,7 +44,24 @@ pub fn router(rota: Rota) -> Router {
             "/api/v1/users",
             post(access::create_user).get(access::list_users),
         )
-        .route("/api/v1/org-unit/projects", get(projects::list))
+        .route(
+            "/api/v1/org-unit/projects",
+            get(projects::list).post(units::create_project),
+        )
+        .route(
+            "/api/v1/org-unit/projects/{id}",
+            get(units::get_project)
+                .put(units::update_project)
+                .delete(units::delete_project),
+        )
+        .route(
+            "/api/v1/org-unit/departments",
+            get(units::list_departments).post(units::create_department),
+        )
+        .route(
+            "/api/v1/org-unit/departments/{id}",
+            put(units::update_department).delete(units::delete_department),
+        )
         .route("/api/v1/clusters", get(cluster::clusters))
         .route("/api/v1/node-pools", get(cluster::node_pools))
         .route("/api/v1/nodes", get(cluster::nodes))
