@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What kind of failure; decides the HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// 400: the request cannot be read.
@@ -45,6 +46,7 @@ impl ErrorCode {
 
 /// One field that is wrong, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// The field, as a path (`spec.compute.gpuDevicesRequest`).
     pub field: String,
@@ -54,6 +56,7 @@ pub struct FieldError {
 
 /// The JSON body of an error response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[error("{message}")]
 pub struct ApiError {
     /// The kind of failure.

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `POST /api/v1/token`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TokenRequest {
     /// `password`, `app_token` or `client_credentials`.
@@ -30,6 +31,7 @@ pub struct TokenRequest {
 
 /// The answer to a token request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TokenResponse {
     /// A bearer token (a signed JWT).
@@ -38,6 +40,7 @@ pub struct TokenResponse {
 
 /// A node pool as other objects refer to it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NodePoolRef {
     /// Its id.
     pub id: String,
@@ -47,6 +50,7 @@ pub struct NodePoolRef {
 
 /// GPU quota of an org unit in one node pool. A limit of -1 means none.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GpuQuota {
     /// Guaranteed GPUs.
@@ -59,6 +63,7 @@ pub struct GpuQuota {
 
 /// An org unit's resources in one node pool.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UnitResources {
     /// The pool.
@@ -69,6 +74,7 @@ pub struct UnitResources {
 
 /// A project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
     /// Its id.
@@ -91,6 +97,7 @@ pub struct Project {
 
 /// `GET /api/v1/org-unit/projects`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProjectList {
     /// The projects.
     pub projects: Vec<Project>,
@@ -98,6 +105,7 @@ pub struct ProjectList {
 
 /// One environment variable of a workload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnvironmentVariable {
     /// Name.
     pub name: String,
@@ -108,6 +116,7 @@ pub struct EnvironmentVariable {
 
 /// Compute asked of each pod.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Compute {
     /// Whole GPU devices per pod (or a portion below 1).
@@ -132,6 +141,7 @@ pub struct Compute {
 
 /// What a training or workspace runs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadSpec {
     /// Container image.
@@ -154,6 +164,7 @@ pub struct WorkloadSpec {
 /// `POST /api/v1/workloads/trainings` and `/workspaces`. Fields Run:ai's models send that Rota does
 /// not use are accepted and ignored.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadCreationRequest {
     /// Name, unique among the project's live workloads.
@@ -175,6 +186,7 @@ pub struct WorkloadCreationRequest {
 
 /// A workload as lists show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadSummary {
     /// Its id (a UUID).
@@ -214,6 +226,7 @@ pub struct WorkloadSummary {
 
 /// What a submission would do if it were made now (`POST /api/v1/workloads/preview`, Rota's own).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Preview {
     /// `startsNow`, `startsAfterPreemption` or `waits`.
@@ -228,6 +241,7 @@ pub struct Preview {
 
 /// The gist of a [`Preview`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum PreviewOutcome {
     /// It would be placed in the next cycle.
@@ -240,6 +254,7 @@ pub enum PreviewOutcome {
 
 /// An item of `GET /api/v1/clusters` (Run:ai answers with a bare list).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Cluster {
     /// Its id.
@@ -252,6 +267,7 @@ pub struct Cluster {
 
 /// A node pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NodePool {
     /// Its id.
@@ -266,6 +282,7 @@ pub struct NodePool {
 
 /// A node and what it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NodeInfo {
     /// Its id.
@@ -284,6 +301,7 @@ pub struct NodeInfo {
 
 /// The holders of one GPU device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceUse {
     /// Device index.
@@ -294,6 +312,7 @@ pub struct DeviceUse {
 
 /// A department.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Department {
     /// Its id.
@@ -314,6 +333,7 @@ pub struct Department {
 
 /// `GET /api/v1/org-unit/departments`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepartmentList {
     /// The departments.
     pub departments: Vec<Department>,
@@ -321,6 +341,7 @@ pub struct DepartmentList {
 
 /// A node pool as a request names it: by id or by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NodePoolName {
     /// Its id.
     #[serde(default)]
@@ -332,6 +353,7 @@ pub struct NodePoolName {
 
 /// GPU quota as a request gives it; a limit of -1 or none means no limit.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GpuQuotaRequest {
     /// Guaranteed GPUs.
@@ -346,6 +368,7 @@ pub struct GpuQuotaRequest {
 
 /// Quota in one node pool, as a request gives it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UnitResourcesRequest {
     /// The pool.
@@ -356,6 +379,7 @@ pub struct UnitResourcesRequest {
 
 /// Creating or updating a project or department.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UnitRequest {
     /// Name (a DNS label).

@@ -18,6 +18,7 @@ const SIGNING_KEY: &str = "token_signing_key";
 /// What a signed-in caller may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     /// Everything.
     Admin,

@@ -17,6 +17,7 @@ use crate::time::{now_ms, rfc3339};
 /// A user as admins see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// Row id, as a string.
     pub id: String,
@@ -133,6 +134,7 @@ pub async fn list_users(rota: &Rota, who: &Principal) -> ControlResult<Vec<User>
 /// An application's credentials; `secret` only in the answer to its creation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Application {
     /// Its id (a UUID).
     pub id: String,

@@ -440,6 +440,7 @@ pub enum SortBy {
 
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page {
     /// The rows.
     pub workloads: Vec<WorkloadSummary>,
@@ -531,6 +532,7 @@ pub async fn get(rota: &Rota, id: &str) -> ControlResult<WorkloadSummary> {
 /// One event in a workload's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkloadEvent {
     /// `Submitted`, `Scheduled`, `Pending`, `Preempted`, `Moved`, `Deleted`, …
     pub kind: String,

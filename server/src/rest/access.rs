@@ -12,11 +12,12 @@ use serde::Deserialize;
 use super::{AppResult, Body, Caller};
 
 /// Body of an application's creation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewApp {
     name: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/apps", tag = "auth", security(("bearer" = [])), request_body = NewApp, responses((status = 201, body = rota_control::services::access::Application), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 409, description = "Clashes with what exists", body = rota_api::ApiError), (status = 422, description = "A field is wrong; details name it", body = rota_api::ApiError)))]
 pub async fn create_app(
     State(rota): State<Rota>,
     caller: Caller,
@@ -28,6 +29,7 @@ pub async fn create_app(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/user-applications", tag = "auth", security(("bearer" = [])), request_body = NewApp, responses((status = 201, body = rota_control::services::access::Application), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 409, description = "Clashes with what exists", body = rota_api::ApiError), (status = 422, description = "A field is wrong; details name it", body = rota_api::ApiError)))]
 pub async fn create_user_app(
     State(rota): State<Rota>,
     caller: Caller,
@@ -39,6 +41,7 @@ pub async fn create_user_app(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/apps", tag = "auth", security(("bearer" = [])), responses((status = 200, body = Vec<rota_control::services::access::Application>), (status = 401, description = "Not signed in", body = rota_api::ApiError)))]
 pub async fn list_apps(
     State(rota): State<Rota>,
     caller: Caller,
@@ -46,6 +49,7 @@ pub async fn list_apps(
     Ok(Json(access::list_apps(&rota, &caller.0).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/apps/{id}", tag = "auth", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID, or project/name for workloads)")), responses((status = 204, description = "Revoked"), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 404, description = "No such thing", body = rota_api::ApiError)))]
 pub async fn delete_app(
     State(rota): State<Rota>,
     caller: Caller,
@@ -56,7 +60,7 @@ pub async fn delete_app(
 }
 
 /// Body of a user's creation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     username: String,
@@ -66,6 +70,7 @@ pub struct NewUser {
     projects: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/users", tag = "auth", security(("bearer" = [])), request_body = NewUser, responses((status = 201, body = rota_control::services::access::User), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 409, description = "Clashes with what exists", body = rota_api::ApiError), (status = 422, description = "A field is wrong; details name it", body = rota_api::ApiError)))]
 pub async fn create_user(
     State(rota): State<Rota>,
     caller: Caller,
@@ -92,6 +97,7 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
+#[utoipa::path(get, path = "/api/v1/users", tag = "auth", security(("bearer" = [])), responses((status = 200, body = Vec<rota_control::services::access::User>), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError)))]
 pub async fn list_users(State(rota): State<Rota>, caller: Caller) -> AppResult<Json<Vec<User>>> {
     Ok(Json(access::list_users(&rota, &caller.0).await?))
 }

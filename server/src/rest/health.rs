@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use rota_control::services::Rota;
 
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "The store answers"), (status = 503, description = "The store does not answer")))]
 pub async fn healthz(State(rota): State<Rota>) -> (StatusCode, &'static str) {
     if rota.store.ping().await {
         (StatusCode::OK, "ok\n")

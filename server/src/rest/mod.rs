@@ -12,6 +12,7 @@ mod cluster;
 mod error;
 mod health;
 mod metrics;
+pub mod openapi;
 mod projects;
 mod token;
 mod units;
@@ -29,6 +30,7 @@ pub fn router(rota: Rota) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(metrics::metrics))
+        .route("/api/openapi.json", get(openapi::openapi_json))
         .route("/api/v1/token", post(token::token))
         .route(
             "/api/v1/apps",

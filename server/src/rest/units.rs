@@ -28,6 +28,7 @@ async fn department_by_id(rota: &Rota, id: i32) -> AppResult<Department> {
         .ok_or_else(|| ApiError::not_found(format!("department {id} does not exist")))?)
 }
 
+#[utoipa::path(get, path = "/api/v1/org-unit/projects/{id}", tag = "org-units", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID, or project/name for workloads)")), responses((status = 200, body = rota_api::wire::Project), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 404, description = "No such thing", body = rota_api::ApiError)))]
 pub async fn get_project(
     State(rota): State<Rota>,
     _caller: Caller,
@@ -38,6 +39,7 @@ pub async fn get_project(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/org-unit/projects", tag = "org-units", security(("bearer" = [])), request_body = rota_api::wire::UnitRequest, responses((status = 201, body = rota_api::wire::Project), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 409, description = "Clashes with what exists", body = rota_api::ApiError), (status = 422, description = "A field is wrong; details name it", body = rota_api::ApiError)))]
 pub async fn create_project(
     State(rota): State<Rota>,
     caller: Caller,
@@ -47,6 +49,7 @@ pub async fn create_project(
     Ok((StatusCode::CREATED, Json(project_by_id(&rota, id).await?)))
 }
 
+#[utoipa::path(put, path = "/api/v1/org-unit/projects/{id}", tag = "org-units", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID, or project/name for workloads)")), request_body = rota_api::wire::UnitRequest, responses((status = 200, body = rota_api::wire::Project), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 404, description = "No such thing", body = rota_api::ApiError), (status = 409, description = "Clashes with what exists", body = rota_api::ApiError), (status = 422, description = "A field is wrong; details name it", body = rota_api::ApiError)))]
 pub async fn update_project(
     State(rota): State<Rota>,
     caller: Caller,
@@ -58,6 +61,7 @@ pub async fn update_project(
     Ok(Json(project_by_id(&rota, id).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/org-unit/projects/{id}", tag = "org-units", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID, or project/name for workloads)")), responses((status = 204, description = "Deleted"), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 404, description = "No such thing", body = rota_api::ApiError), (status = 409, description = "Clashes with what exists", body = rota_api::ApiError)))]
 pub async fn delete_project(
     State(rota): State<Rota>,
     caller: Caller,
@@ -73,6 +77,7 @@ pub async fn delete_project(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/api/v1/org-unit/departments", tag = "org-units", security(("bearer" = [])), responses((status = 200, body = rota_api::wire::DepartmentList), (status = 401, description = "Not signed in", body = rota_api::ApiError)))]
 pub async fn list_departments(
     State(rota): State<Rota>,
     _caller: Caller,
@@ -80,6 +85,7 @@ pub async fn list_departments(
     Ok(Json(units::list_departments(&rota).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/org-unit/departments", tag = "org-units", security(("bearer" = [])), request_body = rota_api::wire::UnitRequest, responses((status = 201, body = rota_api::wire::Department), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 409, description = "Clashes with what exists", body = rota_api::ApiError), (status = 422, description = "A field is wrong; details name it", body = rota_api::ApiError)))]
 pub async fn create_department(
     State(rota): State<Rota>,
     caller: Caller,
@@ -92,6 +98,7 @@ pub async fn create_department(
     ))
 }
 
+#[utoipa::path(put, path = "/api/v1/org-unit/departments/{id}", tag = "org-units", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID, or project/name for workloads)")), request_body = rota_api::wire::UnitRequest, responses((status = 200, body = rota_api::wire::Department), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 404, description = "No such thing", body = rota_api::ApiError), (status = 409, description = "Clashes with what exists", body = rota_api::ApiError), (status = 422, description = "A field is wrong; details name it", body = rota_api::ApiError)))]
 pub async fn update_department(
     State(rota): State<Rota>,
     caller: Caller,
@@ -103,6 +110,7 @@ pub async fn update_department(
     Ok(Json(department_by_id(&rota, id).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/org-unit/departments/{id}", tag = "org-units", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID, or project/name for workloads)")), responses((status = 204, description = "Deleted"), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 404, description = "No such thing", body = rota_api::ApiError), (status = 409, description = "Clashes with what exists", body = rota_api::ApiError)))]
 pub async fn delete_department(
     State(rota): State<Rota>,
     caller: Caller,

@@ -32,6 +32,8 @@ async fn submit(
     ))
 }
 
+#[utoipa::path(post, path = "/api/v1/workloads/trainings", tag = "workloads", security(("bearer" = [])), request_body = rota_api::wire::WorkloadCreationRequest,
+    responses((status = 202, body = rota_api::wire::WorkloadSummary), (status = 400, description = "Malformed JSON", body = rota_api::ApiError), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 409, description = "Clashes with what exists", body = rota_api::ApiError), (status = 422, description = "A field is wrong; details name it", body = rota_api::ApiError)))]
 pub async fn submit_training(
     State(rota): State<Rota>,
     caller: Caller,
@@ -40,6 +42,8 @@ pub async fn submit_training(
     submit(&rota, caller, WorkloadKind::Training, req).await
 }
 
+#[utoipa::path(post, path = "/api/v1/workloads/workspaces", tag = "workloads", security(("bearer" = [])), request_body = rota_api::wire::WorkloadCreationRequest,
+    responses((status = 202, body = rota_api::wire::WorkloadSummary), (status = 400, description = "Malformed JSON", body = rota_api::ApiError), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 409, description = "Clashes with what exists", body = rota_api::ApiError), (status = 422, description = "A field is wrong; details name it", body = rota_api::ApiError)))]
 pub async fn submit_workspace(
     State(rota): State<Rota>,
     caller: Caller,
@@ -152,6 +156,11 @@ fn apply_filter(filter: &mut ListFilter, term: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+#[utoipa::path(get, path = "/api/v1/workloads", tag = "workloads", security(("bearer" = [])),
+    params(("offset" = Option<u64>, Query, description = "Rows to skip"), ("limit" = Option<u64>, Query, description = "At most this many (1-500, default 50)"),
+           ("sortBy" = Option<String>, Query, description = "createdAt, name, phase, type, projectName or priority"), ("sortOrder" = Option<String>, Query, description = "asc or desc"),
+           ("filterBy" = Option<Vec<String>>, Query, description = "field==value, field!=value or field=@value; several joined by commas"), ("search" = Option<String>, Query, description = "Names containing this")),
+    responses((status = 200, body = rota_control::services::workloads::Page), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 422, description = "A field is wrong; details name it", body = rota_api::ApiError)))]
 pub async fn list(
     State(rota): State<Rota>,
     _caller: Caller,
@@ -161,6 +170,7 @@ pub async fn list(
     Ok(Json(workloads::list_page(&rota, &filter).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/workloads/trainings/{id}", tag = "workloads", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID, or project/name for workloads)")), responses((status = 200, body = rota_api::wire::WorkloadSummary), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 404, description = "No such thing", body = rota_api::ApiError)))]
 pub async fn get_one(
     State(rota): State<Rota>,
     _caller: Caller,
@@ -169,6 +179,7 @@ pub async fn get_one(
     Ok(Json(workloads::get(&rota, &id).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/workloads/trainings/{id}", tag = "workloads", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID, or project/name for workloads)")), responses((status = 202, body = rota_api::wire::WorkloadSummary), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 404, description = "No such thing", body = rota_api::ApiError)))]
 pub async fn delete(
     State(rota): State<Rota>,
     caller: Caller,
@@ -181,11 +192,12 @@ pub async fn delete(
 }
 
 /// Body of `GET /api/v1/workloads/{id}/events`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventList {
     events: Vec<WorkloadEvent>,
 }
 
+#[utoipa::path(get, path = "/api/v1/workloads/{id}/events", tag = "workloads", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID, or project/name for workloads)")), responses((status = 200, body = EventList), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 404, description = "No such thing", body = rota_api::ApiError)))]
 pub async fn events(
     State(rota): State<Rota>,
     _caller: Caller,
@@ -205,6 +217,8 @@ pub struct PreviewRequest {
     request: WorkloadCreationRequest,
 }
 
+#[utoipa::path(post, path = "/api/v1/workloads/preview", tag = "workloads", security(("bearer" = [])), request_body = rota_api::wire::WorkloadCreationRequest,
+    responses((status = 200, body = rota_api::wire::Preview), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 422, description = "A field is wrong; details name it", body = rota_api::ApiError)))]
 pub async fn preview_submission(
     State(rota): State<Rota>,
     caller: Caller,

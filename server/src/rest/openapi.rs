@@ -1,0 +1,65 @@
+//! The OpenAPI 3 document at `/api/openapi.json`, generated from the handlers and wire types.
+
+use axum::Json;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{access, cluster, health, metrics, projects, token, units, workloads};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT".to_owned());
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// Rota's REST API.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "Rota", description = "GPU quotas, fair sharing and scheduling, in Run:ai's /api/v1 shapes."),
+    modifiers(&BearerAuth),
+    paths(
+        health::healthz,
+        metrics::metrics,
+        token::token,
+        access::create_app,
+        access::list_apps,
+        access::delete_app,
+        access::create_user_app,
+        access::create_user,
+        access::list_users,
+        projects::list,
+        units::get_project,
+        units::create_project,
+        units::update_project,
+        units::delete_project,
+        units::list_departments,
+        units::create_department,
+        units::update_department,
+        units::delete_department,
+        cluster::clusters,
+        cluster::node_pools,
+        cluster::nodes,
+        workloads::list,
+        workloads::submit_training,
+        workloads::submit_workspace,
+        workloads::get_one,
+        workloads::delete,
+        workloads::events,
+        workloads::preview_submission,
+    )
+)]
+pub struct ApiDoc;
+
+/// The document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}
