@@ -397,3 +397,101 @@ pub struct UnitRequest {
     #[serde(default)]
     pub resources: Vec<UnitResourcesRequest>,
 }
+
+/// An asset's metadata, Run:ai's shape: where it may be used and what it is called.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AssetMeta {
+    /// Its id (answers only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Name, unique in its scope.
+    pub name: String,
+    /// `tenant` or `cluster` (everywhere), `department` or `project`.
+    pub scope: String,
+    /// The cluster, for cluster scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_id: Option<String>,
+    /// The department, for department scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<String>,
+    /// The project, for project scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    /// RFC 3339 (answers only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
+/// An environment's spec.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnvironmentSpec {
+    /// Container image.
+    pub image: String,
+}
+
+/// `/api/v1/asset/environment` bodies and answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnvironmentAsset {
+    /// Name and scope.
+    pub meta: AssetMeta,
+    /// The image.
+    pub spec: EnvironmentSpec,
+}
+
+/// `/api/v1/asset/compute` bodies and answers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComputeAsset {
+    /// Name and scope.
+    pub meta: AssetMeta,
+    /// What each pod gets.
+    pub spec: Compute,
+}
+
+/// The assets a template combines.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateAssets {
+    /// The environment's id.
+    pub environment: String,
+    /// The compute resource's id.
+    pub compute: String,
+}
+
+/// A template's spec: the workload type it is for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateSpec {
+    /// `training` or `workspace` (default training).
+    #[serde(
+        default,
+        rename = "workloadType",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub workload_type: Option<String>,
+}
+
+/// `/api/v1/asset/workload-template` bodies and answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TemplateAsset {
+    /// Name and scope.
+    pub meta: AssetMeta,
+    /// Its workload type.
+    #[serde(default)]
+    pub spec: TemplateSpec,
+    /// Its environment and compute resource.
+    pub assets: TemplateAssets,
+}
+
+/// A list of assets, Run:ai's shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssetList<T> {
+    /// The assets.
+    pub entries: Vec<T>,
+}

@@ -315,3 +315,102 @@ async fn admins_create_change_and_delete_departments_and_projects() {
         "team-a has no workloads yet"
     );
 }
+
+#[tokio::test]
+async fn assets_in_run_ai_shapes_and_in_use_ones_are_not_deleted() {
+    let app = TestApp::new().await;
+    let token = app.token().await;
+    let env = json!({"meta": {"name": "quickstart", "scope": "cluster"}, "spec": {"image": "runai.jfrog.io/demo/quickstart"}}).to_string();
+    let (status, e) = app
+        .call(
+            "POST",
+            "/api/v1/asset/environment",
+            Some(&token),
+            Some(&env),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    let env_id = e["meta"]["id"].as_str().expect("id").to_owned();
+    let one = json!({"meta": {"name": "one-gpu", "scope": "project", "projectId": "1"}, "spec": {"gpuDevicesRequest": 1}}).to_string();
+    let (status, c) = app
+        .call("POST", "/api/v1/asset/compute", Some(&token), Some(&one))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    assert_eq!(
+        (
+            c["spec"]["cpuCoreRequest"].as_f64(),
+            c["meta"]["projectId"].as_str()
+        ),
+        (Some(0.1), Some("1"))
+    );
+    let compute_id = c["meta"]["id"].as_str().expect("id").to_owned();
+    let (status, e) = app
+        .call(
+            "POST",
+            "/api/v1/asset/compute",
+            Some(&token),
+            Some(&json!({"meta": {"name": "x", "scope": "project"}, "spec": {}}).to_string()),
+        )
+        .await;
+    assert_eq!(
+        (status, e["details"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("meta.projectId"))
+    );
+    let t = json!({"meta": {"name": "train", "scope": "cluster"}, "spec": {"workloadType": "training"}, "assets": {"environment": env_id, "compute": compute_id}}).to_string();
+    let (status, t) = app
+        .call(
+            "POST",
+            "/api/v1/asset/workload-template",
+            Some(&token),
+            Some(&t),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    // A training from the template alone takes its image and compute.
+    let body = json!({"name": "from-template", "projectId": "1", "clusterId": app.rota.cluster_uuid, "templateId": t["meta"]["id"]}).to_string();
+    let (status, w) = app
+        .call(
+            "POST",
+            "/api/v1/workloads/trainings",
+            Some(&token),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(
+        (status, w["requestedGpus"].as_f64()),
+        (StatusCode::ACCEPTED, Some(1.0)),
+        "{w}"
+    );
+    let (status, refused) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/asset/environment/{env_id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        refused["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("train")),
+        "{refused}"
+    );
+    let (_, list) = app
+        .call("GET", "/api/v1/asset/environment", Some(&token), None)
+        .await;
+    assert_eq!(list["entries"].as_array().map(Vec::len), Some(1));
+    let edited = json!({"meta": {"name": "quickstart-2", "scope": "cluster"}, "spec": {"image": "runai.jfrog.io/demo/quickstart:2"}}).to_string();
+    let (status, e) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/asset/environment/{env_id}"),
+            Some(&token),
+            Some(&edited),
+        )
+        .await;
+    assert_eq!(
+        (status, e["spec"]["image"].as_str()),
+        (StatusCode::OK, Some("runai.jfrog.io/demo/quickstart:2"))
+    );
+}

@@ -6,6 +6,7 @@ use axum::routing::{delete, get, post, put};
 use rota_control::services::Rota;
 
 mod access;
+mod assets;
 mod body;
 mod caller;
 mod cluster;
@@ -63,6 +64,30 @@ pub fn router(rota: Rota) -> Router {
         .route(
             "/api/v1/org-unit/departments/{id}",
             put(units::update_department).delete(units::delete_department),
+        )
+        .route(
+            "/api/v1/asset/environment",
+            get(assets::list_environments).post(assets::create_environment),
+        )
+        .route(
+            "/api/v1/asset/environment/{id}",
+            put(assets::update_environment).delete(assets::delete_environment),
+        )
+        .route(
+            "/api/v1/asset/compute",
+            get(assets::list_compute).post(assets::create_compute),
+        )
+        .route(
+            "/api/v1/asset/compute/{id}",
+            put(assets::update_compute).delete(assets::delete_compute),
+        )
+        .route(
+            "/api/v1/asset/workload-template",
+            get(assets::list_templates).post(assets::create_template),
+        )
+        .route(
+            "/api/v1/asset/workload-template/{id}",
+            delete(assets::delete_template),
         )
         .route("/api/v1/clusters", get(cluster::clusters))
         .route("/api/v1/node-pools", get(cluster::node_pools))

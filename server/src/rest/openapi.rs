@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{access, cluster, health, metrics, projects, token, units, workloads};
+use super::{access, assets, cluster, health, metrics, projects, token, units, workloads};
 
 struct BearerAuth;
 
@@ -41,6 +41,17 @@ impl Modify for BearerAuth {
         units::create_department,
         units::update_department,
         units::delete_department,
+        assets::list_environments,
+        assets::create_environment,
+        assets::update_environment,
+        assets::delete_environment,
+        assets::list_compute,
+        assets::create_compute,
+        assets::update_compute,
+        assets::delete_compute,
+        assets::list_templates,
+        assets::create_template,
+        assets::delete_template,
         cluster::clusters,
         cluster::node_pools,
         cluster::nodes,

@@ -1,0 +1,265 @@
+//! `/api/v1/asset/environment`, `/asset/compute`, `/asset/workload-template`: Run:ai's shapes
+//! (`{meta, spec}`) over the asset services.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use rota_api::ApiError;
+use rota_api::wire::{
+    AssetList, AssetMeta, Compute, ComputeAsset, EnvironmentAsset, EnvironmentSpec, TemplateAsset,
+    TemplateAssets, TemplateSpec,
+};
+use rota_control::services::Rota;
+use rota_control::services::assets::{
+    self, ComputeInput, ComputeResource, Environment, Scope, Template,
+};
+
+use super::{AppResult, Body, Caller};
+
+fn scope_of(meta: &AssetMeta) -> Result<Scope, ApiError> {
+    let id = |v: &Option<String>, field: &str| -> Result<i32, ApiError> {
+        v.as_deref().and_then(|s| s.parse().ok()).ok_or_else(|| {
+            ApiError::invalid(
+                format!("meta.{field}"),
+                format!("a {} scope needs {field}", meta.scope),
+            )
+        })
+    };
+    match meta.scope.as_str() {
+        "tenant" | "cluster" => Ok(Scope::Cluster),
+        "department" => Ok(Scope::Department(id(&meta.department_id, "departmentId")?)),
+        "project" => Ok(Scope::Project(id(&meta.project_id, "projectId")?)),
+        other => Err(ApiError::invalid(
+            "meta.scope",
+            format!("{other:?} is not a scope; use cluster, department or project"),
+        )),
+    }
+}
+
+fn meta(rota: &Rota, id: &str, name: &str, scope: Scope, created_at: &str) -> AssetMeta {
+    let (scope_name, department, project) = match scope {
+        Scope::Cluster => ("cluster", None, None),
+        Scope::Department(d) => ("department", Some(d.to_string()), None),
+        Scope::Project(p) => ("project", None, Some(p.to_string())),
+    };
+    AssetMeta {
+        id: Some(id.to_owned()),
+        name: name.to_owned(),
+        scope: scope_name.to_owned(),
+        cluster_id: Some(rota.cluster_uuid.clone()),
+        department_id: department,
+        project_id: project,
+        created_at: Some(created_at.to_owned()),
+    }
+}
+
+fn environment(rota: &Rota, e: Environment) -> EnvironmentAsset {
+    EnvironmentAsset {
+        meta: meta(rota, &e.id, &e.name, e.scope, &e.created_at),
+        spec: EnvironmentSpec { image: e.image },
+    }
+}
+
+fn compute(rota: &Rota, c: ComputeResource) -> ComputeAsset {
+    ComputeAsset {
+        meta: meta(rota, &c.id, &c.name, c.scope, &c.created_at),
+        spec: Compute {
+            gpu_devices_request: Some(f64::from(c.gpu_devices_request)),
+            gpu_request_type: c
+                .gpu_portion_request
+                .map(|_| "portion".to_owned())
+                .or(c.gpu_memory_mib.map(|_| "memory".to_owned())),
+            gpu_portion_request: c.gpu_portion_request,
+            gpu_memory_request: c.gpu_memory_mib.map(|m| format!("{m}Mi")),
+            cpu_core_request: Some(c.cpu_core_request),
+            cpu_memory_request: Some(format!("{}Mi", c.cpu_memory_mib)),
+        },
+    }
+}
+
+fn template(rota: &Rota, t: Template) -> TemplateAsset {
+    TemplateAsset {
+        meta: meta(rota, &t.id, &t.name, t.scope, &t.created_at),
+        spec: TemplateSpec {
+            workload_type: Some(t.kind),
+        },
+        assets: TemplateAssets {
+            environment: t.environment_id,
+            compute: t.compute_id,
+        },
+    }
+}
+
+fn compute_input(spec: &Compute) -> ComputeInput {
+    ComputeInput {
+        gpu_devices_request: spec.gpu_devices_request,
+        gpu_portion_request: spec.gpu_portion_request,
+        gpu_memory_request: spec.gpu_memory_request.clone(),
+        cpu_core_request: spec.cpu_core_request,
+        cpu_memory_request: spec.cpu_memory_request.clone(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/asset/environment", tag = "assets", security(("bearer" = [])), responses((status = 200, body = AssetList<EnvironmentAsset>)))]
+pub async fn list_environments(
+    State(rota): State<Rota>,
+    _caller: Caller,
+) -> AppResult<Json<AssetList<EnvironmentAsset>>> {
+    let entries = assets::list_environments(&rota)
+        .await?
+        .into_iter()
+        .map(|e| environment(&rota, e))
+        .collect();
+    Ok(Json(AssetList { entries }))
+}
+
+#[utoipa::path(post, path = "/api/v1/asset/environment", tag = "assets", security(("bearer" = [])), request_body = EnvironmentAsset,
+    responses((status = 201, body = EnvironmentAsset), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn create_environment(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Body(body): Body<EnvironmentAsset>,
+) -> AppResult<(StatusCode, Json<EnvironmentAsset>)> {
+    let scope = scope_of(&body.meta)?;
+    let e = assets::create_environment(&rota, &caller.0, &body.meta.name, scope, &body.spec.image)
+        .await?;
+    Ok((StatusCode::CREATED, Json(environment(&rota, e))))
+}
+
+#[utoipa::path(put, path = "/api/v1/asset/environment/{id}", tag = "assets", security(("bearer" = [])), params(("id" = String, Path)), request_body = EnvironmentAsset,
+    responses((status = 200, body = EnvironmentAsset), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn update_environment(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(body): Body<EnvironmentAsset>,
+) -> AppResult<Json<EnvironmentAsset>> {
+    let e = assets::update_environment(
+        &rota,
+        &caller.0,
+        &id,
+        Some(&body.meta.name),
+        Some(&body.spec.image),
+    )
+    .await?;
+    Ok(Json(environment(&rota, e)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/asset/environment/{id}", tag = "assets", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ApiError), (status = 409, description = "In use", body = ApiError)))]
+pub async fn delete_environment(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    assets::delete_environment(&rota, &caller.0, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/asset/compute", tag = "assets", security(("bearer" = [])), responses((status = 200, body = AssetList<ComputeAsset>)))]
+pub async fn list_compute(
+    State(rota): State<Rota>,
+    _caller: Caller,
+) -> AppResult<Json<AssetList<ComputeAsset>>> {
+    let entries = assets::list_compute(&rota)
+        .await?
+        .into_iter()
+        .map(|c| compute(&rota, c))
+        .collect();
+    Ok(Json(AssetList { entries }))
+}
+
+#[utoipa::path(post, path = "/api/v1/asset/compute", tag = "assets", security(("bearer" = [])), request_body = ComputeAsset,
+    responses((status = 201, body = ComputeAsset), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn create_compute(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Body(body): Body<ComputeAsset>,
+) -> AppResult<(StatusCode, Json<ComputeAsset>)> {
+    let scope = scope_of(&body.meta)?;
+    let c = assets::create_compute(
+        &rota,
+        &caller.0,
+        &body.meta.name,
+        scope,
+        &compute_input(&body.spec),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(compute(&rota, c))))
+}
+
+#[utoipa::path(put, path = "/api/v1/asset/compute/{id}", tag = "assets", security(("bearer" = [])), params(("id" = String, Path)), request_body = ComputeAsset,
+    responses((status = 200, body = ComputeAsset), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn update_compute(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(body): Body<ComputeAsset>,
+) -> AppResult<Json<ComputeAsset>> {
+    let c = assets::update_compute(
+        &rota,
+        &caller.0,
+        &id,
+        Some(&body.meta.name),
+        &compute_input(&body.spec),
+    )
+    .await?;
+    Ok(Json(compute(&rota, c)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/asset/compute/{id}", tag = "assets", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ApiError), (status = 409, description = "In use", body = ApiError)))]
+pub async fn delete_compute(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    assets::delete_compute(&rota, &caller.0, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/asset/workload-template", tag = "assets", security(("bearer" = [])), responses((status = 200, body = AssetList<TemplateAsset>)))]
+pub async fn list_templates(
+    State(rota): State<Rota>,
+    _caller: Caller,
+) -> AppResult<Json<AssetList<TemplateAsset>>> {
+    let entries = assets::list_templates(&rota)
+        .await?
+        .into_iter()
+        .map(|t| template(&rota, t))
+        .collect();
+    Ok(Json(AssetList { entries }))
+}
+
+#[utoipa::path(post, path = "/api/v1/asset/workload-template", tag = "assets", security(("bearer" = [])), request_body = TemplateAsset,
+    responses((status = 201, body = TemplateAsset), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn create_template(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Body(body): Body<TemplateAsset>,
+) -> AppResult<(StatusCode, Json<TemplateAsset>)> {
+    let scope = scope_of(&body.meta)?;
+    let kind = body.spec.workload_type.as_deref().unwrap_or("training");
+    let t = assets::create_template(
+        &rota,
+        &caller.0,
+        &body.meta.name,
+        scope,
+        kind,
+        &body.assets.environment,
+        &body.assets.compute,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(template(&rota, t))))
+}
+
+#[utoipa::path(delete, path = "/api/v1/asset/workload-template/{id}", tag = "assets", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ApiError)))]
+pub async fn delete_template(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    assets::delete_template(&rota, &caller.0, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
