@@ -23,6 +23,9 @@ pub(crate) mod snapshot;
 
 pub(crate) use commit::insert_event;
 
+/// The longest the loop holds back after a wake-up because its last pass was long.
+const MAX_BACKOFF: Duration = Duration::from_millis(20);
+
 /// Cycles one wake-up may run before it yields; a settled cluster needs one or two.
 pub const MAX_CYCLES_PER_WAKE: usize = 50;
 
@@ -117,12 +120,17 @@ impl Control {
     /// Runs forever: wait, debounce, settle.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
+            let mut last = Duration::ZERO;
             loop {
                 self.wake.wait(self.tick).await;
-                tokio::time::sleep(self.debounce).await;
+                // Under a stream of events, let at least as much time pass as the last pass
+                // took: the loop then uses at most half a core and the API keeps the rest.
+                tokio::time::sleep(self.debounce.max(last.min(MAX_BACKOFF))).await;
+                let started = Instant::now();
                 if let Err(e) = self.settle().await {
                     tracing::error!(error = %e, "scheduling pass failed; retrying on the next wake-up");
                 }
+                last = started.elapsed();
             }
         })
     }

@@ -6,17 +6,41 @@ use rota_scheduler::{
     Department, GpuRequest, GpuSlots, MilliGpus, Node, PodPlacement, PoolQuota, Project, Quota,
     Snapshot, Workload, WorkloadKind,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 
 use crate::error::{ControlError, ControlResult};
 use crate::store::entity::{department, node, node_pool, pod, project, quota, workload};
+
+/// The columns of a live workload that scheduling and committing need.
+#[derive(Debug, Clone, FromQueryResult)]
+pub(crate) struct LiveWorkload {
+    pub id: i32,
+    pub uuid: String,
+    pub name: String,
+    pub project_id: i32,
+    pub kind: String,
+    pub image: String,
+    pub pods: i32,
+    pub min_pods: i32,
+    pub gpu_kind: String,
+    pub gpu_amount: i64,
+    pub cpu_millicores: i64,
+    pub memory_mib: i64,
+    pub priority: i32,
+    pub preemptible: bool,
+    pub nominated: bool,
+    pub phase_reason: Option<String>,
+}
 
 /// A snapshot and what the commit needs to map it back onto rows.
 #[derive(Debug)]
 pub(crate) struct Loaded {
     pub snapshot: Snapshot,
     /// Live workloads by row id.
-    pub workloads: BTreeMap<i32, workload::Model>,
+    pub workloads: BTreeMap<i32, LiveWorkload>,
     /// Node row id by name.
     pub node_ids: BTreeMap<String, i32>,
     /// Pool placement policies by pool name.
@@ -137,10 +161,31 @@ pub(crate) async fn load(db: &impl ConnectionTrait, cluster_id: i32) -> ControlR
             })
         })
         .collect::<ControlResult<Vec<_>>>()?;
+    // Only the columns scheduling needs: the loop reads every live workload every cycle.
     let live = workload::Entity::find()
+        .select_only()
+        .columns([
+            workload::Column::Id,
+            workload::Column::Uuid,
+            workload::Column::Name,
+            workload::Column::ProjectId,
+            workload::Column::Kind,
+            workload::Column::Image,
+            workload::Column::Pods,
+            workload::Column::MinPods,
+            workload::Column::GpuKind,
+            workload::Column::GpuAmount,
+            workload::Column::CpuMillicores,
+            workload::Column::MemoryMib,
+            workload::Column::Priority,
+            workload::Column::Preemptible,
+            workload::Column::Nominated,
+            workload::Column::PhaseReason,
+        ])
         .filter(workload::Column::ClusterId.eq(cluster_id))
         .filter(workload::Column::EndedAt.is_null())
         .order_by_asc(workload::Column::Id)
+        .into_model::<LiveWorkload>()
         .all(db)
         .await?;
     let mut pods_of: BTreeMap<i32, Vec<pod::Model>> = BTreeMap::new();
