@@ -204,6 +204,10 @@ pub struct WorkloadSummary {
     pub project_id: String,
     /// The project's name.
     pub project_name: String,
+    /// The project's department, if any.
+    pub department_id: Option<String>,
+    /// Its name.
+    pub department_name: Option<String>,
     /// The cluster's id.
     pub cluster_id: String,
     /// Priority.
@@ -218,6 +222,10 @@ pub struct WorkloadSummary {
     pub allocated_gpus: f64,
     /// GPUs it asks for, in total.
     pub requested_gpus: f64,
+    /// What it asks for, Run:ai's shape.
+    pub requested_resources: RequestedResources,
+    /// What it holds, Run:ai's shape.
+    pub allocated_resources: AllocatedResources,
     /// Nodes its pods run on.
     pub nodes: Vec<String>,
     /// RFC 3339.
@@ -494,4 +502,25 @@ pub struct TemplateAsset {
 pub struct AssetList<T> {
     /// The assets.
     pub entries: Vec<T>,
+}
+
+/// What a workload asks for, in total over its pods.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RequestedResources {
+    /// GPUs (devices, or a fraction of one).
+    pub gpu: f64,
+    /// CPU cores.
+    pub cpu: f64,
+    /// Memory, e.g. "100Mi".
+    pub cpu_memory: String,
+}
+
+/// What a workload's running pods hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AllocatedResources {
+    /// GPUs.
+    pub gpu: f64,
 }

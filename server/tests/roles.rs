@@ -302,6 +302,163 @@ async fn every_endpoint_answers_each_role_as_it_may() {
     )
     .await;
 
+    // Org units: admins create and change them; everyone reads.
+    for (i, name) in ["org-a", "org-r", "org-v", "org-n"].iter().enumerate() {
+        let body = json!({"name": name, "resources": []}).to_string();
+        let tokens = [
+            Some(who.admin.as_str()),
+            Some(who.researcher.as_str()),
+            Some(who.viewer.as_str()),
+            None,
+        ];
+        let (status, _) = app
+            .call(
+                "POST",
+                "/api/v1/org-unit/departments",
+                tokens[i],
+                Some(&body),
+            )
+            .await;
+        assert_eq!(
+            status.as_u16(),
+            [201, 403, 403, 401][i],
+            "department by caller {i}"
+        );
+        let (status, _) = app
+            .call("POST", "/api/v1/org-unit/projects", tokens[i], Some(&body))
+            .await;
+        assert_eq!(
+            status.as_u16(),
+            [201, 403, 403, 401][i],
+            "project by caller {i}"
+        );
+    }
+    expect(
+        &app,
+        &who,
+        "GET",
+        "/api/v1/org-unit/departments",
+        None,
+        [200, 200, 200, 401],
+    )
+    .await;
+    expect(
+        &app,
+        &who,
+        "GET",
+        "/api/v1/org-unit/projects/1",
+        None,
+        [200, 200, 200, 401],
+    )
+    .await;
+    let change = json!({"name": "team-b", "resources": [{"nodePool": {"name": "default"}, "gpu": {"deserved": 2}}]}).to_string();
+    expect(
+        &app,
+        &who,
+        "PUT",
+        "/api/v1/org-unit/projects/2",
+        Some(&change),
+        [200, 403, 403, 401],
+    )
+    .await;
+    expect(
+        &app,
+        &who,
+        "GET",
+        "/api/v1/clusters",
+        None,
+        [200, 200, 200, 401],
+    )
+    .await;
+    expect(
+        &app,
+        &who,
+        "GET",
+        "/api/v1/nodes",
+        None,
+        [200, 200, 200, 401],
+    )
+    .await;
+    expect(
+        &app,
+        &who,
+        "GET",
+        "/api/v1/node-pools",
+        None,
+        [200, 200, 200, 401],
+    )
+    .await;
+    expect(&app, &who, "GET", "/metrics", None, [200, 200, 200, 200]).await;
+    expect(
+        &app,
+        &who,
+        "GET",
+        "/api/openapi.json",
+        None,
+        [200, 200, 200, 200],
+    )
+    .await;
+
+    // Assets: admins anywhere; a researcher only in their own project; a viewer reads.
+    let scopes = [
+        json!({"scope": "cluster"}),
+        json!({"scope": "project", "projectId": "1"}),
+        json!({"scope": "project", "projectId": "2"}),
+    ];
+    for (i, scope) in scopes.iter().enumerate() {
+        let mut meta = scope.clone();
+        meta["name"] = json!(format!("env-{i}"));
+        let body = json!({"meta": meta, "spec": {"image": "img"}}).to_string();
+        // In project 1 the researcher passes the role check and meets the admin's asset of that name.
+        let want = if i == 1 {
+            [201, 409, 403, 401]
+        } else {
+            [201, 403, 403, 401]
+        };
+        expect(
+            &app,
+            &who,
+            "POST",
+            "/api/v1/asset/environment",
+            Some(&body),
+            want,
+        )
+        .await;
+    }
+    let mine = json!({"meta": {"name": "rita-env", "scope": "project", "projectId": "1"}, "spec": {"image": "img"}}).to_string();
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/v1/asset/environment",
+            Some(&who.researcher),
+            Some(&mine),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "a researcher creates assets in their own project"
+    );
+    for path in [
+        "/api/v1/asset/environment",
+        "/api/v1/asset/compute",
+        "/api/v1/asset/workload-template",
+    ] {
+        expect(&app, &who, "GET", path, None, [200, 200, 200, 401]).await;
+    }
+    let compute =
+        json!({"meta": {"name": "c", "scope": "cluster"}, "spec": {"gpuDevicesRequest": 1}})
+            .to_string();
+    expect(
+        &app,
+        &who,
+        "POST",
+        "/api/v1/asset/compute",
+        Some(&compute),
+        [201, 403, 403, 401],
+    )
+    .await;
+
     // An application acts with its owner's role: rita's app submits to team-a, not team-b.
     let grant = json!({"grantType": "app_token", "AppId": rita_app["clientId"], "AppSecret": rita_app["secret"]}).to_string();
     let (status, token) = app.call("POST", "/api/v1/token", None, Some(&grant)).await;

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use rota_api::validate::{self, GpuAsk};
-use rota_api::wire::{WorkloadCreationRequest, WorkloadSummary};
+use rota_api::wire::{
+    AllocatedResources, RequestedResources, WorkloadCreationRequest, WorkloadSummary,
+};
 use rota_api::{ApiError, ErrorCode};
 use rota_scheduler::{GpuSlots, WorkloadKind};
 use sea_orm::ActiveValue::{NotSet, Set};
@@ -19,7 +21,8 @@ use crate::auth::Principal;
 use crate::control_loop::insert_event;
 use crate::error::{ControlError, ControlResult};
 use crate::store::entity::{
-    compute_resource, environment, event, node, pod, project, workload, workload_template,
+    compute_resource, department, environment, event, node, pod, project, workload,
+    workload_template,
 };
 use crate::time::{now_ms, rfc3339};
 
@@ -315,6 +318,14 @@ pub async fn submit(
         phase_reason: None,
         project_id: project.id.to_string(),
         project_name: project.name,
+        department_id: project.department_id.map(|d| d.to_string()),
+        department_name: match project.department_id {
+            Some(d) => department::Entity::find_by_id(d)
+                .one(&rota.store.db)
+                .await?
+                .map(|d| d.name),
+            None => None,
+        },
         cluster_id: rota.cluster_uuid.clone(),
         priority: sub.kind.default_priority(),
         preemptible: sub.kind.default_preemptible(),
@@ -322,6 +333,12 @@ pub async fn submit(
         requested_pods: 1,
         allocated_gpus: 0.0,
         requested_gpus,
+        requested_resources: RequestedResources {
+            gpu: requested_gpus,
+            cpu: cpu as f64 / 1000.0,
+            cpu_memory: format!("{memory}Mi"),
+        },
+        allocated_resources: AllocatedResources { gpu: 0.0 },
         nodes: Vec::new(),
         created_at: rfc3339(now),
     })
@@ -370,6 +387,7 @@ pub async fn delete(rota: &Rota, who: &Principal, id: &str) -> ControlResult<Wor
             phase: "Deleted".into(),
             running_pods: 0,
             allocated_gpus: 0.0,
+            allocated_resources: AllocatedResources { gpu: 0.0 },
             nodes: Vec::new(),
             ..s
         })
@@ -565,12 +583,18 @@ async fn summarize(
     rota: &Rota,
     rows: Vec<workload::Model>,
 ) -> ControlResult<Vec<WorkloadSummary>> {
-    let projects: BTreeMap<i32, String> = project::Entity::find()
+    let projects: BTreeMap<i32, project::Model> = project::Entity::find()
         .filter(project::Column::ClusterId.eq(rota.cluster_id))
         .all(db)
         .await?
         .into_iter()
-        .map(|p| (p.id, p.name))
+        .map(|p| (p.id, p))
+        .collect();
+    let departments: BTreeMap<i32, String> = department::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d.name))
         .collect();
     let nodes: BTreeMap<i32, node::Model> = node::Entity::find()
         .all(db)
@@ -620,6 +644,8 @@ async fn summarize(
                 .collect();
             node_names.dedup();
             let kind = crate::control_loop::snapshot::kind_of(&w.kind)?;
+            let project = projects.get(&w.project_id);
+            let department_id = project.and_then(|p| p.department_id);
             Ok(WorkloadSummary {
                 id: w.uuid,
                 name: w.name,
@@ -628,7 +654,9 @@ async fn summarize(
                 // The last cycle's reason; the stored one only until a cycle has run.
                 phase_reason: rota.reasons.get(w.id).or(w.phase_reason),
                 project_id: w.project_id.to_string(),
-                project_name: projects.get(&w.project_id).cloned().unwrap_or_default(),
+                project_name: project.map(|p| p.name.clone()).unwrap_or_default(),
+                department_id: department_id.map(|d| d.to_string()),
+                department_name: department_id.and_then(|d| departments.get(&d).cloned()),
                 cluster_id: rota.cluster_uuid.clone(),
                 priority: w.priority,
                 preemptible: w.preemptible,
@@ -636,6 +664,12 @@ async fn summarize(
                 requested_pods: u32::try_from(w.pods).unwrap_or(1),
                 allocated_gpus: allocated,
                 requested_gpus: per_pod * f64::from(w.pods),
+                requested_resources: RequestedResources {
+                    gpu: per_pod * f64::from(w.pods),
+                    cpu: w.cpu_millicores as f64 / 1000.0 * f64::from(w.pods),
+                    cpu_memory: format!("{}Mi", w.memory_mib * i64::from(w.pods)),
+                },
+                allocated_resources: AllocatedResources { gpu: allocated },
                 nodes: node_names,
                 created_at: rfc3339(w.created_at),
             })
