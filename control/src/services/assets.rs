@@ -161,6 +161,33 @@ async fn check_scope(db: &impl ConnectionTrait, scope: Scope) -> ControlResult<(
     }
 }
 
+/// Refuses a name already used by an asset of the same kind in the same scope.
+async fn ensure_free<E: EntityTrait>(
+    txn: &impl ConnectionTrait,
+    name_col: E::Column,
+    kind_col: E::Column,
+    id_col: E::Column,
+    what: &str,
+    name: &str,
+    scope: Scope,
+) -> ControlResult<()> {
+    let in_scope = match scope.id() {
+        Some(id) => id_col.eq(id),
+        None => id_col.is_null(),
+    };
+    let clash = E::find()
+        .filter(name_col.eq(name))
+        .filter(kind_col.eq(scope.kind()))
+        .filter(in_scope)
+        .one(txn)
+        .await?;
+    if clash.is_some() {
+        Err(taken(what, name, scope))
+    } else {
+        Ok(())
+    }
+}
+
 fn taken(kind: &str, name: &str, scope: Scope) -> ControlError {
     ApiError::conflict(format!(
         "an {kind} called {name} already exists in this {}",
@@ -203,18 +230,16 @@ pub async fn create_environment(
     require_asset_writer(rota, who, scope).await?;
     let txn = rota.store.write().await?;
     check_scope(&txn, scope).await?;
-    let clash = environment::Entity::find()
-        .filter(environment::Column::Name.eq(name))
-        .filter(environment::Column::ScopeKind.eq(scope.kind()))
-        .filter(match scope.id() {
-            Some(id) => environment::Column::ScopeId.eq(id),
-            None => environment::Column::ScopeId.is_null(),
-        })
-        .one(&txn)
-        .await?;
-    if clash.is_some() {
-        return Err(taken("environment", name, scope));
-    }
+    ensure_free::<environment::Entity>(
+        &txn,
+        environment::Column::Name,
+        environment::Column::ScopeKind,
+        environment::Column::ScopeId,
+        "environment",
+        name,
+        scope,
+    )
+    .await?;
     let uuid = uuid::Uuid::new_v4().to_string();
     environment::Entity::insert(environment::ActiveModel {
         id: NotSet,
@@ -328,18 +353,16 @@ pub async fn create_compute(
     };
     let txn = rota.store.write().await?;
     check_scope(&txn, scope).await?;
-    let clash = compute_resource::Entity::find()
-        .filter(compute_resource::Column::Name.eq(name))
-        .filter(compute_resource::Column::ScopeKind.eq(scope.kind()))
-        .filter(match scope.id() {
-            Some(id) => compute_resource::Column::ScopeId.eq(id),
-            None => compute_resource::Column::ScopeId.is_null(),
-        })
-        .one(&txn)
-        .await?;
-    if clash.is_some() {
-        return Err(taken("compute resource", name, scope));
-    }
+    ensure_free::<compute_resource::Entity>(
+        &txn,
+        compute_resource::Column::Name,
+        compute_resource::Column::ScopeKind,
+        compute_resource::Column::ScopeId,
+        "compute resource",
+        name,
+        scope,
+    )
+    .await?;
     let uuid = uuid::Uuid::new_v4().to_string();
     compute_resource::Entity::insert(compute_resource::ActiveModel {
         id: NotSet,
@@ -473,18 +496,16 @@ pub async fn create_template(
                 format!("compute resource {compute_id} does not exist"),
             )
         })?;
-    let clash = workload_template::Entity::find()
-        .filter(workload_template::Column::Name.eq(name))
-        .filter(workload_template::Column::ScopeKind.eq(scope.kind()))
-        .filter(match scope.id() {
-            Some(id) => workload_template::Column::ScopeId.eq(id),
-            None => workload_template::Column::ScopeId.is_null(),
-        })
-        .one(&txn)
-        .await?;
-    if clash.is_some() {
-        return Err(taken("template", name, scope));
-    }
+    ensure_free::<workload_template::Entity>(
+        &txn,
+        workload_template::Column::Name,
+        workload_template::Column::ScopeKind,
+        workload_template::Column::ScopeId,
+        "template",
+        name,
+        scope,
+    )
+    .await?;
     let uuid = uuid::Uuid::new_v4().to_string();
     let now = now_ms();
     workload_template::Entity::insert(workload_template::ActiveModel {
@@ -551,18 +572,16 @@ pub async fn update_environment(
     let scope = Scope::from_row(&env.scope_kind, env.scope_id)?;
     require_asset_writer(rota, who, scope).await?;
     if let Some(n) = name.filter(|n| *n != env.name) {
-        let clash = environment::Entity::find()
-            .filter(environment::Column::Name.eq(n))
-            .filter(environment::Column::ScopeKind.eq(scope.kind()))
-            .filter(match scope.id() {
-                Some(id) => environment::Column::ScopeId.eq(id),
-                None => environment::Column::ScopeId.is_null(),
-            })
-            .one(&txn)
-            .await?;
-        if clash.is_some() {
-            return Err(taken("environment", n, scope));
-        }
+        ensure_free::<environment::Entity>(
+            &txn,
+            environment::Column::Name,
+            environment::Column::ScopeKind,
+            environment::Column::ScopeId,
+            "environment",
+            n,
+            scope,
+        )
+        .await?;
     }
     let mut row: environment::ActiveModel = env.clone().into();
     if let Some(n) = name {
@@ -615,18 +634,16 @@ pub async fn update_compute(
     let scope = Scope::from_row(&c.scope_kind, c.scope_id)?;
     require_asset_writer(rota, who, scope).await?;
     if let Some(n) = name.filter(|n| *n != c.name) {
-        let clash = compute_resource::Entity::find()
-            .filter(compute_resource::Column::Name.eq(n))
-            .filter(compute_resource::Column::ScopeKind.eq(scope.kind()))
-            .filter(match scope.id() {
-                Some(id) => compute_resource::Column::ScopeId.eq(id),
-                None => compute_resource::Column::ScopeId.is_null(),
-            })
-            .one(&txn)
-            .await?;
-        if clash.is_some() {
-            return Err(taken("compute resource", n, scope));
-        }
+        ensure_free::<compute_resource::Entity>(
+            &txn,
+            compute_resource::Column::Name,
+            compute_resource::Column::ScopeKind,
+            compute_resource::Column::ScopeId,
+            "compute resource",
+            n,
+            scope,
+        )
+        .await?;
     }
     let (devices, portion, gpu_memory) = match gpu {
         GpuAsk::Devices(n) => (n as i32, None, None),
