@@ -458,6 +458,180 @@ async fn every_endpoint_answers_each_role_as_it_may() {
         [201, 403, 403, 401],
     )
     .await;
+    let (_, c) = app.call("POST", "/api/v1/asset/compute", Some(&who.admin), Some(&json!({"meta": {"name": "c2", "scope": "cluster"}, "spec": {"gpuDevicesRequest": 2}}).to_string())).await;
+    let c_id = c["meta"]["id"].as_str().expect("id").to_owned();
+    let (_, e) = app
+        .call("GET", "/api/v1/asset/environment", Some(&who.admin), None)
+        .await;
+    let env_id = e["entries"][0]["meta"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let template = json!({"meta": {"name": "t", "scope": "cluster"}, "assets": {"environment": env_id, "compute": c_id}}).to_string();
+    let made = expect(
+        &app,
+        &who,
+        "POST",
+        "/api/v1/asset/workload-template",
+        Some(&template),
+        [201, 403, 403, 401],
+    )
+    .await;
+    let t_id = made[0]["meta"]["id"].as_str().expect("id").to_owned();
+    let renamed =
+        json!({"meta": {"name": "c3", "scope": "cluster"}, "spec": {"gpuDevicesRequest": 1}})
+            .to_string();
+    // Non-admins are refused before anything changes; the admin's call goes through.
+    expect(
+        &app,
+        &who,
+        "PUT",
+        &format!("/api/v1/asset/compute/{c_id}"),
+        Some(&renamed),
+        [200, 403, 403, 401],
+    )
+    .await;
+    let env_body =
+        json!({"meta": {"name": "env-x", "scope": "cluster"}, "spec": {"image": "img2"}})
+            .to_string();
+    expect(
+        &app,
+        &who,
+        "PUT",
+        &format!("/api/v1/asset/environment/{env_id}"),
+        Some(&env_body),
+        [200, 403, 403, 401],
+    )
+    .await;
+    for caller in [&who.researcher, &who.viewer] {
+        let (status, _) = app
+            .call(
+                "DELETE",
+                &format!("/api/v1/asset/workload-template/{t_id}"),
+                Some(caller),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = app
+            .call(
+                "DELETE",
+                &format!("/api/v1/asset/compute/{c_id}"),
+                Some(caller),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/asset/workload-template/{t_id}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/asset/workload-template/{t_id}"),
+            Some(&who.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/asset/compute/{c_id}"),
+            Some(&who.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // Departments and projects are changed and deleted by admins alone.
+    let (_, depts) = app
+        .call(
+            "GET",
+            "/api/v1/org-unit/departments",
+            Some(&who.admin),
+            None,
+        )
+        .await;
+    let d_id = depts["departments"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let d_body = json!({"name": "org-a2", "resources": []}).to_string();
+    expect(
+        &app,
+        &who,
+        "PUT",
+        &format!("/api/v1/org-unit/departments/{d_id}"),
+        Some(&d_body),
+        [200, 403, 403, 401],
+    )
+    .await;
+    for caller in [
+        Some(who.researcher.as_str()),
+        Some(who.viewer.as_str()),
+        None,
+    ] {
+        let (status, _) = app
+            .call(
+                "DELETE",
+                &format!("/api/v1/org-unit/departments/{d_id}"),
+                caller,
+                None,
+            )
+            .await;
+        assert!(status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED);
+    }
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/org-unit/departments/{d_id}"),
+            Some(&who.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, projects) = app
+        .call("GET", "/api/v1/org-unit/projects", Some(&who.admin), None)
+        .await;
+    let p_id = projects["projects"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "org-a"))
+        .expect("org-a")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    for caller in [
+        Some(who.researcher.as_str()),
+        Some(who.viewer.as_str()),
+        None,
+    ] {
+        let (status, _) = app
+            .call(
+                "DELETE",
+                &format!("/api/v1/org-unit/projects/{p_id}"),
+                caller,
+                None,
+            )
+            .await;
+        assert!(status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED);
+    }
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/org-unit/projects/{p_id}"),
+            Some(&who.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
 
     // An application acts with its owner's role: rita's app submits to team-a, not team-b.
     let grant = json!({"grantType": "app_token", "AppId": rita_app["clientId"], "AppSecret": rita_app["secret"]}).to_string();
