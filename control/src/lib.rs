@@ -16,6 +16,6 @@ pub mod services;
 pub mod store;
 mod time;
 
-pub use control_loop::{Control, Reasons, Wake};
+pub use control_loop::{Change, Control, Reasons, Wake};
 pub use error::ControlError;
 pub use store::Store;

@@ -29,20 +29,53 @@ const MAX_BACKOFF: Duration = Duration::from_millis(20);
 /// Cycles one wake-up may run before it yields; a settled cluster needs one or two.
 pub const MAX_CYCLES_PER_WAKE: usize = 50;
 
-/// Wakes the loop. Cheap to clone; waking a loop that is already awake is free.
+/// What a service changed, so that the loop can update its snapshot instead of re-reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A workload was submitted (its row id).
+    Submitted(i32),
+    /// A workload was deleted (its row id).
+    Ended(i32),
+    /// Projects, departments, quotas or nodes changed: read everything again.
+    Organization,
+}
+
+/// Wakes the loop and tells it what changed. Cheap to clone; waking a loop that is already awake
+/// is free.
 #[derive(Debug, Clone, Default)]
-pub struct Wake(Arc<Notify>);
+pub struct Wake {
+    notify: Arc<Notify>,
+    changes: Arc<std::sync::Mutex<Vec<Change>>>,
+}
 
 impl Wake {
     /// Asks for a scheduling pass soon.
     pub fn wake(&self) {
-        self.0.notify_one();
+        self.notify.notify_one();
+    }
+
+    /// Records a change (after its transaction committed) and wakes the loop.
+    pub fn changed(&self, change: Change) {
+        if let Ok(mut changes) = self.changes.lock() {
+            changes.push(change);
+        }
+        self.wake();
+    }
+
+    fn drain(&self) -> Vec<Change> {
+        self.changes
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default()
     }
 
     async fn wait(&self, tick: Duration) {
-        let _ = tokio::time::timeout(tick, self.0.notified()).await;
+        let _ = tokio::time::timeout(tick, self.notify.notified()).await;
     }
 }
+
+/// How long the loop trusts its snapshot before it reads the store again anyway.
+const FULL_RELOAD: Duration = Duration::from_secs(5);
 
 /// Why each workload waits, as the last cycle said: derived data, kept in memory and shared with
 /// the services that show workloads.
@@ -89,6 +122,8 @@ pub struct Control {
     cluster_id: i32,
     metrics: Metrics,
     reasons: Reasons,
+    /// The snapshot as the last cycle left it, and when it was last read whole.
+    cache: Arc<tokio::sync::Mutex<Option<(snapshot::Loaded, Instant)>>>,
     /// How long after a wake-up the loop waits for more events before it runs.
     pub debounce: Duration,
     /// How often it runs without being woken (durations end, executors report).
@@ -112,6 +147,7 @@ impl Control {
             cluster_id,
             metrics,
             reasons,
+            cache: Arc::default(),
             debounce: Duration::from_millis(2),
             tick: Duration::from_millis(500),
         }
@@ -139,10 +175,17 @@ impl Control {
     pub async fn settle(&self) -> ControlResult<Settled> {
         let mut settled = Settled::default();
         for _ in 0..MAX_CYCLES_PER_WAKE {
-            settled.exited += self.reap_exits().await?;
+            let exits = self.reap_exits().await?;
+            settled.exited += exits;
             let started = Instant::now();
             let mut phases = PhaseTimes::default();
-            let loaded = snapshot::load(&self.store.db, self.cluster_id).await?;
+            let mut cache = self.cache.lock().await;
+            self.refresh(&mut cache, exits > 0).await?;
+            let Some((loaded, _)) = cache.as_mut() else {
+                return Err(crate::ControlError::Corrupt(
+                    "the snapshot cache is empty".into(),
+                ));
+            };
             phases.load = started.elapsed();
             let config = Config {
                 placement: loaded.placements.clone(),
@@ -151,14 +194,16 @@ impl Control {
             let plan = self.schedule(&loaded.snapshot, &config, &mut phases)?;
             settled.cycles += 1;
             let committing = Instant::now();
-            let orders = if commit::has_work(&loaded, &plan) {
+            let orders = if commit::has_work(loaded, &plan) {
                 let txn = self.store.write().await?;
-                let orders = commit::commit(&txn, &loaded, &plan, now_ms()).await?;
+                let orders = commit::commit(&txn, loaded, &plan, now_ms()).await?;
                 txn.commit().await?;
                 orders
             } else {
                 commit::Orders::default()
             };
+            remember(loaded, &plan);
+            drop(cache);
             phases.commit = committing.elapsed();
             self.reasons.replace(&plan);
             self.metrics.record(&plan, started.elapsed(), phases);
@@ -175,6 +220,67 @@ impl Control {
             }
         }
         Ok(settled)
+    }
+
+    /// Brings the cached snapshot up to date: the changes services reported, or the whole store
+    /// when there is no cache, it is old, the organization changed, or workloads exited.
+    async fn refresh(
+        &self,
+        cache: &mut Option<(snapshot::Loaded, Instant)>,
+        exited: bool,
+    ) -> ControlResult<()> {
+        let changes = self.wake.drain();
+        let stale = exited
+            || changes.contains(&Change::Organization)
+            || cache
+                .as_ref()
+                .is_none_or(|(_, at)| at.elapsed() > FULL_RELOAD);
+        if !stale
+            && let Some((loaded, _)) = cache.as_mut()
+            && self.apply_changes(loaded, &changes).await.is_ok()
+        {
+            return Ok(());
+        }
+        *cache = Some((
+            snapshot::load(&self.store.db, self.cluster_id).await?,
+            Instant::now(),
+        ));
+        Ok(())
+    }
+
+    async fn apply_changes(
+        &self,
+        loaded: &mut snapshot::Loaded,
+        changes: &[Change],
+    ) -> ControlResult<()> {
+        for change in changes {
+            match *change {
+                Change::Submitted(id) => {
+                    if loaded.workloads.contains_key(&id) {
+                        continue;
+                    }
+                    for row in
+                        snapshot::live_workloads(&self.store.db, self.cluster_id, Some(id)).await?
+                    {
+                        let w = snapshot::to_workload(
+                            &row,
+                            Vec::new(),
+                            &loaded.project_names,
+                            &loaded.node_names,
+                        )?;
+                        loaded.snapshot.workloads.push(w);
+                        loaded.workloads.insert(row.id, row);
+                    }
+                }
+                Change::Ended(id) => {
+                    let key = u64::try_from(id).unwrap_or(0);
+                    loaded.snapshot.workloads.retain(|w| w.id != key);
+                    loaded.workloads.remove(&id);
+                }
+                Change::Organization => {}
+            }
+        }
+        Ok(())
     }
 
     /// One cycle of the scheduler, each phase timed.
@@ -265,5 +371,28 @@ impl Control {
         }
         txn.commit().await?;
         Ok(exits.len())
+    }
+}
+
+/// Carries a committed plan over into the cached snapshot, as the commit wrote it to the store.
+fn remember(loaded: &mut snapshot::Loaded, plan: &rota_scheduler::Plan) {
+    plan.apply(&mut loaded.snapshot);
+    let evicted: std::collections::BTreeSet<u64> = plan
+        .evictions
+        .iter()
+        .filter(|e| !matches!(e.reason, rota_scheduler::EvictionReason::Consolidate { .. }))
+        .map(|e| e.workload)
+        .collect();
+    let bound: std::collections::BTreeSet<u64> = plan.binds.iter().map(|b| b.workload).collect();
+    for (&id, w) in loaded.workloads.iter_mut() {
+        let key = u64::try_from(id).unwrap_or(0);
+        w.nominated = plan.nominated.contains(&key);
+        if evicted.contains(&key) {
+            w.phase_reason = Some("evicted".into());
+        } else if bound.contains(&key) {
+            w.phase_reason = None;
+        } else if w.phase_reason.is_none() && plan.pending.contains_key(&key) {
+            w.phase_reason = Some("waiting".into());
+        }
     }
 }

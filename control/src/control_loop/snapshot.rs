@@ -45,6 +45,10 @@ pub(crate) struct Loaded {
     pub node_ids: BTreeMap<String, i32>,
     /// Pool placement policies by pool name.
     pub placements: BTreeMap<String, rota_scheduler::PlacementStrategy>,
+    /// Project names by row id.
+    pub project_names: BTreeMap<i32, String>,
+    /// Node names by row id.
+    pub node_names: BTreeMap<i32, String>,
 }
 
 pub(crate) fn kind_of(s: &str) -> ControlResult<WorkloadKind> {
@@ -161,33 +165,7 @@ pub(crate) async fn load(db: &impl ConnectionTrait, cluster_id: i32) -> ControlR
             })
         })
         .collect::<ControlResult<Vec<_>>>()?;
-    // Only the columns scheduling needs: the loop reads every live workload every cycle.
-    let live = workload::Entity::find()
-        .select_only()
-        .columns([
-            workload::Column::Id,
-            workload::Column::Uuid,
-            workload::Column::Name,
-            workload::Column::ProjectId,
-            workload::Column::Kind,
-            workload::Column::Image,
-            workload::Column::Pods,
-            workload::Column::MinPods,
-            workload::Column::GpuKind,
-            workload::Column::GpuAmount,
-            workload::Column::CpuMillicores,
-            workload::Column::MemoryMib,
-            workload::Column::Priority,
-            workload::Column::Preemptible,
-            workload::Column::Nominated,
-            workload::Column::PhaseReason,
-        ])
-        .filter(workload::Column::ClusterId.eq(cluster_id))
-        .filter(workload::Column::EndedAt.is_null())
-        .order_by_asc(workload::Column::Id)
-        .into_model::<LiveWorkload>()
-        .all(db)
-        .await?;
+    let live = live_workloads(db, cluster_id, None).await?;
     let mut pods_of: BTreeMap<i32, Vec<pod::Model>> = BTreeMap::new();
     for p in pod::Entity::find()
         .order_by_asc(pod::Column::PodIndex)
@@ -198,41 +176,8 @@ pub(crate) async fn load(db: &impl ConnectionTrait, cluster_id: i32) -> ControlR
     }
     let mut workloads = Vec::with_capacity(live.len());
     for w in &live {
-        let placement = pods_of
-            .remove(&w.id)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|p| {
-                let gpus: GpuSlots = serde_json::from_str(&p.gpu_slots)
-                    .map_err(|e| ControlError::Corrupt(format!("pod {} GPU slots: {e}", p.id)))?;
-                let node = node_names
-                    .get(&p.node_id)
-                    .cloned()
-                    .ok_or_else(|| ControlError::Corrupt(format!("node {}", p.node_id)))?;
-                Ok(PodPlacement { node, gpus })
-            })
-            .collect::<ControlResult<Vec<_>>>()?;
-        workloads.push(Workload {
-            id: u64::try_from(w.id)
-                .map_err(|_| ControlError::Corrupt(format!("workload id {}", w.id)))?,
-            name: w.name.clone(),
-            project: project_names
-                .get(&w.project_id)
-                .cloned()
-                .ok_or_else(|| ControlError::Corrupt(format!("project {}", w.project_id)))?,
-            kind: kind_of(&w.kind)?,
-            pools: Vec::new(),
-            pods: u32::try_from(w.pods).unwrap_or(1),
-            min_pods: u32::try_from(w.min_pods).unwrap_or(1),
-            gpu: gpu_of(&w.gpu_kind, w.gpu_amount)?,
-            cpu_millicores: u64::try_from(w.cpu_millicores).unwrap_or(0),
-            memory_mib: u64::try_from(w.memory_mib).unwrap_or(0),
-            priority: w.priority,
-            preemptible: w.preemptible,
-            submission: u64::try_from(w.id).unwrap_or(0),
-            nominated: w.nominated,
-            placement,
-        });
+        let pods = pods_of.remove(&w.id).unwrap_or_default();
+        workloads.push(to_workload(w, pods, &project_names, &node_names)?);
     }
     let placements = pools
         .values()
@@ -254,5 +199,86 @@ pub(crate) async fn load(db: &impl ConnectionTrait, cluster_id: i32) -> ControlR
         workloads: live.into_iter().map(|w| (w.id, w)).collect(),
         node_ids,
         placements,
+        project_names,
+        node_names,
+    })
+}
+
+/// Live workloads (or the one with row id `only`), with only the columns scheduling needs.
+pub(crate) async fn live_workloads(
+    db: &impl ConnectionTrait,
+    cluster_id: i32,
+    only: Option<i32>,
+) -> ControlResult<Vec<LiveWorkload>> {
+    let mut q = workload::Entity::find()
+        .select_only()
+        .columns([
+            workload::Column::Id,
+            workload::Column::Uuid,
+            workload::Column::Name,
+            workload::Column::ProjectId,
+            workload::Column::Kind,
+            workload::Column::Image,
+            workload::Column::Pods,
+            workload::Column::MinPods,
+            workload::Column::GpuKind,
+            workload::Column::GpuAmount,
+            workload::Column::CpuMillicores,
+            workload::Column::MemoryMib,
+            workload::Column::Priority,
+            workload::Column::Preemptible,
+            workload::Column::Nominated,
+            workload::Column::PhaseReason,
+        ])
+        .filter(workload::Column::ClusterId.eq(cluster_id))
+        .filter(workload::Column::EndedAt.is_null());
+    if let Some(id) = only {
+        q = q.filter(workload::Column::Id.eq(id));
+    }
+    Ok(q.order_by_asc(workload::Column::Id)
+        .into_model::<LiveWorkload>()
+        .all(db)
+        .await?)
+}
+
+/// The scheduler's view of one live workload and its pods.
+pub(crate) fn to_workload(
+    w: &LiveWorkload,
+    pods: Vec<pod::Model>,
+    project_names: &BTreeMap<i32, String>,
+    node_names: &BTreeMap<i32, String>,
+) -> ControlResult<Workload> {
+    let placement = pods
+        .into_iter()
+        .map(|p| {
+            let gpus: GpuSlots = serde_json::from_str(&p.gpu_slots)
+                .map_err(|e| ControlError::Corrupt(format!("pod {} GPU slots: {e}", p.id)))?;
+            let node = node_names
+                .get(&p.node_id)
+                .cloned()
+                .ok_or_else(|| ControlError::Corrupt(format!("node {}", p.node_id)))?;
+            Ok(PodPlacement { node, gpus })
+        })
+        .collect::<ControlResult<Vec<_>>>()?;
+    Ok(Workload {
+        id: u64::try_from(w.id)
+            .map_err(|_| ControlError::Corrupt(format!("workload id {}", w.id)))?,
+        name: w.name.clone(),
+        project: project_names
+            .get(&w.project_id)
+            .cloned()
+            .ok_or_else(|| ControlError::Corrupt(format!("project {}", w.project_id)))?,
+        kind: kind_of(&w.kind)?,
+        pools: Vec::new(),
+        pods: u32::try_from(w.pods).unwrap_or(1),
+        min_pods: u32::try_from(w.min_pods).unwrap_or(1),
+        gpu: gpu_of(&w.gpu_kind, w.gpu_amount)?,
+        cpu_millicores: u64::try_from(w.cpu_millicores).unwrap_or(0),
+        memory_mib: u64::try_from(w.memory_mib).unwrap_or(0),
+        priority: w.priority,
+        preemptible: w.preemptible,
+        submission: u64::try_from(w.id).unwrap_or(0),
+        nominated: w.nominated,
+        placement,
     })
 }

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{Rota, require_admin};
 use crate::auth::Principal;
-use crate::control_loop::insert_event;
+use crate::control_loop::{Change, insert_event};
 use crate::error::ControlResult;
 use crate::store::entity::{department, node_pool, project, quota};
 use crate::time::{now_ms, rfc3339};
@@ -185,7 +185,7 @@ pub async fn set_project_quota(
     )
     .await?;
     txn.commit().await?;
-    rota.wake.wake();
+    rota.wake.changed(Change::Organization);
     let list = list_projects(rota).await?;
     list.projects
         .into_iter()

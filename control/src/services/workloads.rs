@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::org::find_project;
 use super::{Rota, require_project_writer};
 use crate::auth::Principal;
-use crate::control_loop::insert_event;
+use crate::control_loop::{Change, insert_event};
 use crate::error::{ControlError, ControlResult};
 use crate::store::entity::{
     compute_resource, department, environment, event, node, pod, project, workload,
@@ -303,7 +303,8 @@ pub async fn submit(
     )
     .await?;
     txn.commit().await?;
-    rota.wake.wake();
+    rota.wake
+        .changed(Change::Submitted(inserted.last_insert_id));
     // What was just written, without reading it back: the submission path stays short.
     let requested_gpus = match gpu {
         GpuAsk::Devices(n) => f64::from(n),
@@ -381,7 +382,7 @@ pub async fn delete(rota: &Rota, who: &Principal, id: &str) -> ControlResult<Wor
     )
     .await?;
     txn.commit().await?;
-    rota.wake.wake();
+    rota.wake.changed(Change::Ended(w.id));
     summary
         .map(|s| WorkloadSummary {
             phase: "Deleted".into(),
