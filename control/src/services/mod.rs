@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use rota_api::{ApiError, ErrorCode};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::auth::{Principal, Role, Signer};
 use crate::cluster_file::ClusterFile;
@@ -15,7 +15,7 @@ use crate::executor::Executor;
 use crate::metrics::Metrics;
 use crate::seed::{self, Seeded};
 use crate::store::Store;
-use crate::store::entity::{cluster as cluster_row, user_project};
+use crate::store::entity::{cluster as cluster_row, project, user_project};
 
 pub mod access;
 pub mod assets;
@@ -47,6 +47,9 @@ pub struct Rota {
     pub metrics: Metrics,
     /// Why each workload waits, as the last cycle said.
     pub reasons: Reasons,
+    /// The cluster's projects, read once and dropped whenever the organization changes (every
+    /// submission looks its project up).
+    projects: Arc<tokio::sync::RwLock<Option<Arc<Vec<project::Model>>>>>,
 }
 
 impl Rota {
@@ -85,8 +88,33 @@ impl Rota {
             throttle: Arc::default(),
             metrics,
             reasons,
+            projects: Arc::default(),
         };
         Ok((rota, control, seeded))
+    }
+
+    /// The cluster's projects (from memory once read).
+    pub async fn projects(&self) -> ControlResult<Arc<Vec<project::Model>>> {
+        if let Some(p) = self.projects.read().await.as_ref() {
+            return Ok(p.clone());
+        }
+        let mut slot = self.projects.write().await;
+        let rows = Arc::new(
+            project::Entity::find()
+                .filter(project::Column::ClusterId.eq(self.cluster_id))
+                .order_by_asc(project::Column::Id)
+                .all(&self.store.db)
+                .await?,
+        );
+        *slot = Some(rows.clone());
+        Ok(rows)
+    }
+
+    /// Projects, departments or quotas changed (and committed): forget what is cached and have
+    /// the scheduling loop read the organization again.
+    pub async fn organization_changed(&self) {
+        *self.projects.write().await = None;
+        self.wake.changed(crate::control_loop::Change::Organization);
     }
 
     /// The principal behind a bearer token.

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{Rota, require_admin};
 use crate::auth::Principal;
-use crate::control_loop::{Change, insert_event};
+use crate::control_loop::insert_event;
 use crate::error::ControlResult;
 use crate::store::entity::{department, node_pool, project, quota};
 use crate::time::{now_ms, rfc3339};
@@ -79,22 +79,14 @@ pub async fn list_projects(rota: &Rota) -> ControlResult<ProjectList> {
 
 /// A project by its id (as the API writes it) or its name.
 pub async fn find_project(rota: &Rota, id_or_name: &str) -> ControlResult<project::Model> {
-    let by_cluster = project::Entity::find().filter(project::Column::ClusterId.eq(rota.cluster_id));
+    let projects = rota.projects().await?;
     let found = match id_or_name.parse::<i32>() {
-        Ok(id) => {
-            by_cluster
-                .filter(project::Column::Id.eq(id))
-                .one(&rota.store.db)
-                .await?
-        }
-        Err(_) => {
-            by_cluster
-                .filter(project::Column::Name.eq(id_or_name))
-                .one(&rota.store.db)
-                .await?
-        }
+        Ok(id) => projects.iter().find(|p| p.id == id),
+        Err(_) => projects.iter().find(|p| p.name == id_or_name),
     };
-    found.ok_or_else(|| ApiError::not_found(format!("project {id_or_name} does not exist")).into())
+    found
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("project {id_or_name} does not exist")).into())
 }
 
 /// A change to one project's quota in one node pool.
@@ -185,7 +177,7 @@ pub async fn set_project_quota(
     )
     .await?;
     txn.commit().await?;
-    rota.wake.changed(Change::Organization);
+    rota.organization_changed().await;
     let list = list_projects(rota).await?;
     list.projects
         .into_iter()

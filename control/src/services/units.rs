@@ -14,7 +14,7 @@ use sea_orm::{
 
 use super::{Rota, require_admin};
 use crate::auth::Principal;
-use crate::control_loop::{Change, insert_event};
+use crate::control_loop::insert_event;
 use crate::error::{ControlError, ControlResult};
 use crate::store::entity::{department, node_pool, project, quota, workload};
 use crate::time::{now_ms, rfc3339};
@@ -263,7 +263,7 @@ pub async fn create(
     )
     .await?;
     txn.commit().await?;
-    rota.wake.changed(Change::Organization);
+    rota.organization_changed().await;
     Ok(id)
 }
 
@@ -337,7 +337,7 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
-    rota.wake.changed(Change::Organization);
+    rota.organization_changed().await;
     Ok(())
 }
 
@@ -425,7 +425,7 @@ pub async fn delete(rota: &Rota, who: &Principal, unit: Unit, id: i32) -> Contro
     )
     .await?;
     txn.commit().await?;
-    rota.wake.changed(Change::Organization);
+    rota.organization_changed().await;
     Ok(())
 }
 
