@@ -69,6 +69,21 @@ async fn expect(
     out
 }
 
+/// DELETE `path` as everyone but the admin (refused: 403, 403, 401), then as the admin.
+async fn only_the_admin_deletes(app: &TestApp, who: &Callers, path: &str, admin_gets: StatusCode) {
+    let others = [
+        (Some(who.researcher.as_str()), 403),
+        (Some(who.viewer.as_str()), 403),
+        (None, 401),
+    ];
+    for (token, want) in others {
+        let (status, body) = app.call("DELETE", path, token, None).await;
+        assert_eq!(status.as_u16(), want, "DELETE {path}: {body}");
+    }
+    let (status, body) = app.call("DELETE", path, Some(&who.admin), None).await;
+    assert_eq!(status, admin_gets, "admin DELETE {path}: {body}");
+}
+
 #[tokio::test]
 async fn every_endpoint_answers_each_role_as_it_may() {
     let app = TestApp::new().await;
@@ -503,53 +518,20 @@ async fn every_endpoint_answers_each_role_as_it_may() {
         [200, 403, 403, 401],
     )
     .await;
-    for caller in [&who.researcher, &who.viewer] {
-        let (status, _) = app
-            .call(
-                "DELETE",
-                &format!("/api/v1/asset/workload-template/{t_id}"),
-                Some(caller),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::FORBIDDEN);
-        let (status, _) = app
-            .call(
-                "DELETE",
-                &format!("/api/v1/asset/compute/{c_id}"),
-                Some(caller),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::FORBIDDEN);
-    }
-    let (status, _) = app
-        .call(
-            "DELETE",
-            &format!("/api/v1/asset/workload-template/{t_id}"),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = app
-        .call(
-            "DELETE",
-            &format!("/api/v1/asset/workload-template/{t_id}"),
-            Some(&who.admin),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = app
-        .call(
-            "DELETE",
-            &format!("/api/v1/asset/compute/{c_id}"),
-            Some(&who.admin),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    only_the_admin_deletes(
+        &app,
+        &who,
+        &format!("/api/v1/asset/workload-template/{t_id}"),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    only_the_admin_deletes(
+        &app,
+        &who,
+        &format!("/api/v1/asset/compute/{c_id}"),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
 
     // Departments and projects are changed and deleted by admins alone.
     let (_, depts) = app
@@ -574,30 +556,13 @@ async fn every_endpoint_answers_each_role_as_it_may() {
         [200, 403, 403, 401],
     )
     .await;
-    for caller in [
-        Some(who.researcher.as_str()),
-        Some(who.viewer.as_str()),
-        None,
-    ] {
-        let (status, _) = app
-            .call(
-                "DELETE",
-                &format!("/api/v1/org-unit/departments/{d_id}"),
-                caller,
-                None,
-            )
-            .await;
-        assert!(status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED);
-    }
-    let (status, _) = app
-        .call(
-            "DELETE",
-            &format!("/api/v1/org-unit/departments/{d_id}"),
-            Some(&who.admin),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    only_the_admin_deletes(
+        &app,
+        &who,
+        &format!("/api/v1/org-unit/departments/{d_id}"),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
     let (_, projects) = app
         .call("GET", "/api/v1/org-unit/projects", Some(&who.admin), None)
         .await;
@@ -608,30 +573,13 @@ async fn every_endpoint_answers_each_role_as_it_may() {
         .as_str()
         .expect("id")
         .to_owned();
-    for caller in [
-        Some(who.researcher.as_str()),
-        Some(who.viewer.as_str()),
-        None,
-    ] {
-        let (status, _) = app
-            .call(
-                "DELETE",
-                &format!("/api/v1/org-unit/projects/{p_id}"),
-                caller,
-                None,
-            )
-            .await;
-        assert!(status == StatusCode::FORBIDDEN || status == StatusCode::UNAUTHORIZED);
-    }
-    let (status, _) = app
-        .call(
-            "DELETE",
-            &format!("/api/v1/org-unit/projects/{p_id}"),
-            Some(&who.admin),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
+    only_the_admin_deletes(
+        &app,
+        &who,
+        &format!("/api/v1/org-unit/projects/{p_id}"),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
 
     // An application acts with its owner's role: rita's app submits to team-a, not team-b.
     let grant = json!({"grantType": "app_token", "AppId": rita_app["clientId"], "AppSecret": rita_app["secret"]}).to_string();
