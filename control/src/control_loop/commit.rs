@@ -43,17 +43,28 @@ fn row_id(id: u64) -> ControlResult<i32> {
     i32::try_from(id).map_err(|_| ControlError::Corrupt(format!("workload id {id}")))
 }
 
-/// Whether committing `plan` would change anything in the store.
-pub(crate) fn has_work(loaded: &Loaded, plan: &Plan) -> bool {
-    if !plan.is_idle() {
-        return true;
-    }
+/// The workloads whose rows committing `plan` writes: those bound or evicted, those whose
+/// nomination flips, and those that wait for the first time.
+pub(crate) fn touched(loaded: &Loaded, plan: &Plan) -> ControlResult<BTreeSet<i32>> {
     let nominated: BTreeSet<u64> = plan.nominated.iter().copied().collect();
-    loaded.workloads.iter().any(|(&id, w)| {
-        let id = u64::try_from(id).unwrap_or(0);
-        w.nominated != nominated.contains(&id)
-            || (w.phase_reason.is_none() && plan.pending.contains_key(&id))
-    })
+    let mut touched = BTreeSet::new();
+    for id in plan
+        .binds
+        .iter()
+        .map(|b| b.workload)
+        .chain(plan.evictions.iter().map(|e| e.workload))
+    {
+        touched.insert(row_id(id)?);
+    }
+    for (&id, w) in &loaded.workloads {
+        let key = u64::try_from(id).unwrap_or(0);
+        if w.nominated != nominated.contains(&key)
+            || (w.phase_reason.is_none() && plan.pending.contains_key(&key))
+        {
+            touched.insert(id);
+        }
+    }
+    Ok(touched)
 }
 
 /// Commits `plan` (computed on `loaded`) inside `txn`. A workload deleted since the snapshot was
@@ -66,24 +77,7 @@ pub(crate) async fn commit(
 ) -> ControlResult<Orders> {
     let mut orders = Orders::default();
     // Only the workloads this plan touches need checking; the rest are left as they are.
-    let nominated_ids: BTreeSet<u64> = plan.nominated.iter().copied().collect();
-    let mut touched: BTreeSet<i32> = BTreeSet::new();
-    for id in plan
-        .binds
-        .iter()
-        .map(|b| b.workload)
-        .chain(plan.evictions.iter().map(|e| e.workload))
-    {
-        touched.insert(row_id(id)?);
-    }
-    for (&id, w) in &loaded.workloads {
-        let key = u64::try_from(id).unwrap_or(0);
-        if w.nominated != nominated_ids.contains(&key)
-            || (w.phase_reason.is_none() && plan.pending.contains_key(&key))
-        {
-            touched.insert(id);
-        }
-    }
+    let touched = touched(loaded, plan)?;
     let mut still_live: BTreeSet<i32> = BTreeSet::new();
     let touched: Vec<i32> = touched.into_iter().collect();
     for chunk in touched.chunks(500) {

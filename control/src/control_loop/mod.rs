@@ -194,7 +194,7 @@ impl Control {
             let plan = self.schedule(&loaded.snapshot, &config, &mut phases)?;
             settled.cycles += 1;
             let committing = Instant::now();
-            let orders = if commit::has_work(loaded, &plan) {
+            let orders = if !commit::touched(loaded, &plan)?.is_empty() {
                 let txn = self.store.write().await?;
                 let orders = commit::commit(&txn, loaded, &plan, now_ms()).await?;
                 txn.commit().await?;
