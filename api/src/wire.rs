@@ -230,6 +230,9 @@ pub struct WorkloadSummary {
     pub nodes: Vec<String>,
     /// RFC 3339.
     pub created_at: String,
+    /// When it entered its phase (RFC 3339): a pending workload waits since then.
+    #[serde(default)]
+    pub phase_since: String,
 }
 
 /// What a submission would do if it were made now (`POST /api/v1/workloads/preview`, Rota's own).

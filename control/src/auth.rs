@@ -15,6 +15,27 @@ pub const TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
 
 const SIGNING_KEY: &str = "token_signing_key";
 
+/// The cookie the web app keeps its bearer token in (HttpOnly, SameSite=Lax).
+pub const SESSION_COOKIE: &str = "rota_session";
+
+/// The session token in a `Cookie` header, if there is one.
+pub fn session_token(cookie_header: &str) -> Option<&str> {
+    cookie_header.split(';').find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        (name == SESSION_COOKIE && !value.is_empty()).then_some(value)
+    })
+}
+
+/// The `Set-Cookie` value that keeps `token` for the web app (or, with `None`, forgets it).
+pub fn session_cookie(token: Option<&str>) -> String {
+    match token {
+        Some(t) => format!(
+            "{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Lax; Max-Age={TOKEN_LIFETIME_SECS}"
+        ),
+        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    }
+}
+
 /// What a signed-in caller may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -194,6 +215,16 @@ mod tests {
                 .verify(&token)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn the_session_token_is_read_from_its_own_cookie_only() {
+        assert_eq!(session_token("a=1; rota_session=tok; b=2"), Some("tok"));
+        assert_eq!(session_token("rota_session=tok"), Some("tok"));
+        assert_eq!(session_token("xrota_session=tok; rota_session="), None);
+        assert_eq!(session_token(""), None);
+        assert!(session_cookie(Some("t")).starts_with("rota_session=t; Path=/; HttpOnly"));
+        assert!(session_cookie(None).ends_with("Max-Age=0"));
     }
 
     #[test]

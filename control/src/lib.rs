@@ -14,7 +14,7 @@ pub mod metrics;
 pub mod seed;
 pub mod services;
 pub mod store;
-mod time;
+pub mod time;
 
 pub use control_loop::{Change, Control, Reasons, Wake};
 pub use error::ControlError;

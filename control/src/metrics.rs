@@ -27,15 +27,21 @@ pub struct PhaseTimes {
     pub commit: Duration,
 }
 
-/// One org unit's figures in one pool.
-#[derive(Debug, Clone)]
-struct ShareRow {
-    pool: String,
-    name: String,
-    is_project: bool,
-    deserved: f64,
-    fair_share: f64,
-    allocated: f64,
+/// One org unit's figures in one pool, as the last cycle computed them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShareRow {
+    /// The node pool.
+    pub pool: String,
+    /// The project or department.
+    pub name: String,
+    /// A project (else a department).
+    pub is_project: bool,
+    /// GPUs it is guaranteed.
+    pub deserved: f64,
+    /// GPUs its fair share came to.
+    pub fair_share: f64,
+    /// GPUs it held at the start of the cycle.
+    pub allocated: f64,
 }
 
 #[derive(Debug, Default)]
@@ -83,6 +89,12 @@ impl Metrics {
             };
             *s.evictions.entry(reason).or_default() += 1;
         }
+    }
+
+    /// Every org unit's deserved quota, fair share and allocation, per pool, as the last cycle
+    /// computed them (empty before the first cycle).
+    pub fn shares(&self) -> Vec<ShareRow> {
+        self.0.lock().map(|s| s.shares.clone()).unwrap_or_default()
     }
 
     /// The Prometheus text exposition.

@@ -1,6 +1,9 @@
 //! Rota's server: builds the router (web app, REST API, health) around the control plane's
 //! services. `main.rs` only reads the configuration and serves.
 
+// Leptos view types nest deeply; the wizard's pages pass the default limit.
+#![recursion_limit = "256"]
+
 pub mod config;
 pub mod rest;
 

@@ -134,6 +134,7 @@ pub(crate) async fn commit(
                     workload::Column::StartedAt,
                     Expr::value(Option::<i64>::None),
                 )
+                .col_expr(workload::Column::PhaseSince, Expr::value(now))
                 .filter(workload::Column::Id.eq(id))
                 .exec(txn)
                 .await?;
@@ -195,6 +196,7 @@ pub(crate) async fn commit(
                 Expr::value(Option::<String>::None),
             )
             .col_expr(workload::Column::StartedAt, Expr::value(now))
+            .col_expr(workload::Column::PhaseSince, Expr::value(now))
             .filter(workload::Column::Id.eq(*id))
             .exec(txn)
             .await?;

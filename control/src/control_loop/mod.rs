@@ -42,10 +42,23 @@ pub enum Change {
 
 /// Wakes the loop and tells it what changed. Cheap to clone; waking a loop that is already awake
 /// is free.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Wake {
     notify: Arc<Notify>,
     changes: Arc<std::sync::Mutex<Vec<Change>>>,
+    /// Counts what people can see change (submissions, deletions, committed plans), for pages
+    /// that follow the cluster live.
+    seen: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl Default for Wake {
+    fn default() -> Self {
+        Wake {
+            notify: Arc::default(),
+            changes: Arc::default(),
+            seen: Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
+    }
 }
 
 impl Wake {
@@ -59,7 +72,18 @@ impl Wake {
         if let Ok(mut changes) = self.changes.lock() {
             changes.push(change);
         }
+        self.announce();
         self.wake();
+    }
+
+    /// Tells whoever follows the cluster that something they can see changed.
+    pub fn announce(&self) {
+        self.seen.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Follows visible changes: the receiver sees a new value after each [`Wake::announce`].
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.seen.subscribe()
     }
 
     fn drain(&self) -> Vec<Change> {
@@ -194,7 +218,8 @@ impl Control {
             let plan = self.schedule(&loaded.snapshot, &config, &mut phases)?;
             settled.cycles += 1;
             let committing = Instant::now();
-            let orders = if !commit::touched(loaded, &plan)?.is_empty() {
+            let wrote = !commit::touched(loaded, &plan)?.is_empty();
+            let orders = if wrote {
                 let txn = self.store.write().await?;
                 let orders = commit::commit(&txn, loaded, &plan, now_ms()).await?;
                 txn.commit().await?;
@@ -212,6 +237,9 @@ impl Control {
             }
             for start in &orders.starts {
                 self.executor.start(start);
+            }
+            if wrote || exits > 0 {
+                self.wake.announce();
             }
             settled.started += orders.starts.len();
             settled.stopped += orders.stops.len();

@@ -18,6 +18,7 @@ use crate::store::Store;
 use crate::store::entity::{cluster as cluster_row, project, user_project};
 
 pub mod access;
+pub mod asset_wire;
 pub mod assets;
 pub mod cluster;
 pub mod org;

@@ -8,10 +8,10 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::{Rota, require_admin};
-use crate::auth::Principal;
+use crate::auth::{Principal, Role};
 use crate::control_loop::insert_event;
 use crate::error::ControlResult;
-use crate::store::entity::{department, node_pool, project, quota};
+use crate::store::entity::{department, node_pool, project, quota, user_project};
 use crate::time::{now_ms, rfc3339};
 
 /// Every project of the cluster, oldest first, with its quotas.
@@ -75,6 +75,29 @@ pub async fn list_projects(rota: &Rota) -> ControlResult<ProjectList> {
         })
         .collect();
     Ok(ProjectList { projects })
+}
+
+/// The projects `who` may submit workloads to: every one for an admin, their own for a
+/// researcher, none for a viewer.
+pub async fn projects_for(rota: &Rota, who: &Principal) -> ControlResult<Vec<Project>> {
+    let all = list_projects(rota).await?.projects;
+    match who.role {
+        Role::Admin => Ok(all),
+        Role::Viewer => Ok(Vec::new()),
+        Role::Researcher => {
+            let Some(uid) = who.user_id else {
+                return Ok(Vec::new());
+            };
+            let mine: std::collections::BTreeSet<String> = user_project::Entity::find()
+                .filter(user_project::Column::UserId.eq(uid))
+                .all(&rota.store.db)
+                .await?
+                .into_iter()
+                .map(|m| m.project_id.to_string())
+                .collect();
+            Ok(all.into_iter().filter(|p| mine.contains(&p.id)).collect())
+        }
+    }
 }
 
 /// A project by its id (as the API writes it) or its name.

@@ -283,6 +283,7 @@ pub async fn submit(
         nominated: Set(false),
         created_at: Set(now),
         started_at: Set(None),
+        phase_since: Set(Some(now)),
         ended_at: Set(None),
     })
     .exec(&txn)
@@ -342,6 +343,7 @@ pub async fn submit(
         allocated_resources: AllocatedResources { gpu: 0.0 },
         nodes: Vec::new(),
         created_at: rfc3339(now),
+        phase_since: rfc3339(now),
     })
 }
 
@@ -414,6 +416,29 @@ async fn find_live(rota: &Rota, id: &str) -> ControlResult<workload::Model> {
         }
     };
     found.ok_or_else(|| ApiError::not_found(format!("workload {id} does not exist")).into())
+}
+
+/// Refuses a workload name that is not a DNS-1123 label or that a live workload in the project
+/// already has — what the wizard checks as the name is typed. Submitting checks again inside its
+/// transaction.
+pub async fn name_available(rota: &Rota, project: &str, name: &str) -> ControlResult<()> {
+    validate::name("name", name)?;
+    let p = find_project(rota, project).await?;
+    let taken = workload::Entity::find()
+        .filter(workload::Column::ProjectId.eq(p.id))
+        .filter(workload::Column::Name.eq(name))
+        .filter(workload::Column::EndedAt.is_null())
+        .one(&rota.store.db)
+        .await?
+        .is_some();
+    if taken {
+        return Err(ApiError::conflict(format!(
+            "a workload called {name} already exists in project {}",
+            p.name
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// Filters, order and page for [`list_page`].
@@ -673,6 +698,7 @@ async fn summarize(
                 allocated_resources: AllocatedResources { gpu: allocated },
                 nodes: node_names,
                 created_at: rfc3339(w.created_at),
+                phase_since: rfc3339(w.phase_since.unwrap_or(w.created_at)),
             })
         })
         .collect()

@@ -5,100 +5,12 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use rota_api::ApiError;
-use rota_api::wire::{
-    AssetList, AssetMeta, Compute, ComputeAsset, EnvironmentAsset, EnvironmentSpec, TemplateAsset,
-    TemplateAssets, TemplateSpec,
-};
+use rota_api::wire::{AssetList, ComputeAsset, EnvironmentAsset, TemplateAsset};
 use rota_control::services::Rota;
-use rota_control::services::assets::{
-    self, ComputeInput, ComputeResource, Environment, Scope, Template,
-};
+use rota_control::services::asset_wire::{compute, compute_input, environment, scope_of, template};
+use rota_control::services::assets;
 
 use super::{AppResult, Body, Caller};
-
-fn scope_of(meta: &AssetMeta) -> Result<Scope, ApiError> {
-    let id = |v: &Option<String>, field: &str| -> Result<i32, ApiError> {
-        v.as_deref().and_then(|s| s.parse().ok()).ok_or_else(|| {
-            ApiError::invalid(
-                format!("meta.{field}"),
-                format!("a {} scope needs {field}", meta.scope),
-            )
-        })
-    };
-    match meta.scope.as_str() {
-        "tenant" | "cluster" => Ok(Scope::Cluster),
-        "department" => Ok(Scope::Department(id(&meta.department_id, "departmentId")?)),
-        "project" => Ok(Scope::Project(id(&meta.project_id, "projectId")?)),
-        other => Err(ApiError::invalid(
-            "meta.scope",
-            format!("{other:?} is not a scope; use cluster, department or project"),
-        )),
-    }
-}
-
-fn meta(rota: &Rota, id: &str, name: &str, scope: Scope, created_at: &str) -> AssetMeta {
-    let (scope_name, department, project) = match scope {
-        Scope::Cluster => ("cluster", None, None),
-        Scope::Department(d) => ("department", Some(d.to_string()), None),
-        Scope::Project(p) => ("project", None, Some(p.to_string())),
-    };
-    AssetMeta {
-        id: Some(id.to_owned()),
-        name: name.to_owned(),
-        scope: scope_name.to_owned(),
-        cluster_id: Some(rota.cluster_uuid.clone()),
-        department_id: department,
-        project_id: project,
-        created_at: Some(created_at.to_owned()),
-    }
-}
-
-fn environment(rota: &Rota, e: Environment) -> EnvironmentAsset {
-    EnvironmentAsset {
-        meta: meta(rota, &e.id, &e.name, e.scope, &e.created_at),
-        spec: EnvironmentSpec { image: e.image },
-    }
-}
-
-fn compute(rota: &Rota, c: ComputeResource) -> ComputeAsset {
-    ComputeAsset {
-        meta: meta(rota, &c.id, &c.name, c.scope, &c.created_at),
-        spec: Compute {
-            gpu_devices_request: Some(f64::from(c.gpu_devices_request)),
-            gpu_request_type: c
-                .gpu_portion_request
-                .map(|_| "portion".to_owned())
-                .or(c.gpu_memory_mib.map(|_| "memory".to_owned())),
-            gpu_portion_request: c.gpu_portion_request,
-            gpu_memory_request: c.gpu_memory_mib.map(|m| format!("{m}Mi")),
-            cpu_core_request: Some(c.cpu_core_request),
-            cpu_memory_request: Some(format!("{}Mi", c.cpu_memory_mib)),
-        },
-    }
-}
-
-fn template(rota: &Rota, t: Template) -> TemplateAsset {
-    TemplateAsset {
-        meta: meta(rota, &t.id, &t.name, t.scope, &t.created_at),
-        spec: TemplateSpec {
-            workload_type: Some(t.kind),
-        },
-        assets: TemplateAssets {
-            environment: t.environment_id,
-            compute: t.compute_id,
-        },
-    }
-}
-
-fn compute_input(spec: &Compute) -> ComputeInput {
-    ComputeInput {
-        gpu_devices_request: spec.gpu_devices_request,
-        gpu_portion_request: spec.gpu_portion_request,
-        gpu_memory_request: spec.gpu_memory_request.clone(),
-        cpu_core_request: spec.cpu_core_request,
-        cpu_memory_request: spec.cpu_memory_request.clone(),
-    }
-}
 
 #[utoipa::path(get, path = "/api/v1/asset/environment", tag = "assets", security(("bearer" = [])), responses((status = 200, body = AssetList<EnvironmentAsset>)))]
 pub async fn list_environments(

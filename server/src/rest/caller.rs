@@ -1,10 +1,13 @@
-//! The signed-in caller, from `Authorization: Bearer <token>`.
+//! The signed-in caller, from `Authorization: Bearer <token>` — or, for reads only, the web
+//! app's session cookie, so that a signed-in browser can follow `/api/v1/changes` and open the API
+//! in a tab. Writes need the header: a cookie alone never changes anything (no cross-site forgery).
 
 use axum::extract::FromRequestParts;
-use axum::http::header::AUTHORIZATION;
+use axum::http::Method;
+use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use rota_api::{ApiError, ErrorCode};
-use rota_control::auth::Principal;
+use rota_control::auth::{Principal, session_token};
 use rota_control::services::Rota;
 
 use super::AppError;
@@ -17,6 +20,18 @@ impl FromRequestParts<Rota> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, rota: &Rota) -> Result<Self, Self::Rejection> {
+        let read_only = parts.method == Method::GET || parts.method == Method::HEAD;
+        if read_only
+            && !parts.headers.contains_key(AUTHORIZATION)
+            && let Some(token) = parts
+                .headers
+                .get_all(COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(session_token)
+        {
+            return Ok(Caller(rota.authenticate(token)?));
+        }
         let header = parts
             .headers
             .get(AUTHORIZATION)

@@ -9,6 +9,7 @@ mod access;
 mod assets;
 mod body;
 mod caller;
+mod changes;
 mod cluster;
 mod error;
 mod health;
@@ -92,6 +93,7 @@ pub fn router(rota: Rota) -> Router {
         .route("/api/v1/clusters", get(cluster::clusters))
         .route("/api/v1/node-pools", get(cluster::node_pools))
         .route("/api/v1/nodes", get(cluster::nodes))
+        .route("/api/v1/changes", get(changes::changes))
         .route("/api/v1/workloads", get(workloads::list))
         .route(
             "/api/v1/workloads/preview",

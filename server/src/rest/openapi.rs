@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{access, assets, cluster, health, metrics, projects, token, units, workloads};
+use super::{access, assets, changes, cluster, health, metrics, projects, token, units, workloads};
 
 struct BearerAuth;
 
@@ -25,6 +25,7 @@ impl Modify for BearerAuth {
     paths(
         health::healthz,
         metrics::metrics,
+        changes::changes,
         token::token,
         access::create_app,
         access::list_apps,

@@ -35,6 +35,8 @@ pub struct Model {
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub ended_at: Option<i64>,
+    /// When it entered its phase (submitted, preempted, started).
+    pub phase_since: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
