@@ -33,7 +33,16 @@ impl FromServerFnError for UiError {
 }
 
 impl From<ApiError> for UiError {
+    /// On the server, the response also gets the status the error's code calls for (as the REST
+    /// API's would), not a blanket 500.
     fn from(e: ApiError) -> Self {
+        #[cfg(feature = "ssr")]
+        if let (Some(res), Ok(status)) = (
+            leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+            http::StatusCode::from_u16(e.code.status()),
+        ) {
+            res.set_status(status);
+        }
         UiError(e)
     }
 }

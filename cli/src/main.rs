@@ -64,6 +64,8 @@ enum Command {
 enum BenchCommand {
     /// Submissions through the REST API (use a server started for it: it fills it up).
     Api(remote::bench::BenchArgs),
+    /// The Workloads page with many workloads in the store (use a server started for it).
+    Page(remote::bench_page::PageArgs),
 }
 
 fn kind(cmd: &KindCommand, kind: &str) -> anyhow::Result<()> {
@@ -97,6 +99,7 @@ fn main() -> ExitCode {
         Command::Workload(WorkloadCommand::Describe(args)) => remote::describe(args),
         Command::Project(cmd) => remote::project(cmd),
         Command::Bench(BenchCommand::Api(args)) => remote::bench::run(args),
+        Command::Bench(BenchCommand::Page(args)) => remote::bench_page::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -71,30 +71,64 @@ export async function startRota() {
   return { base, browser, stop, logs };
 }
 
-// The REST API, as a script would use it.
-export async function api(base) {
+// Signs in through the sign-in form (the page the browser is on, or /signin).
+export async function signIn(page, base, username = 'admin', password = ADMIN_PASSWORD) {
+  await page.goto(`${base}/signin`);
+  await page.waitForLoadState('networkidle');
+  await page.fill('input[name="username"]', username);
+  await page.fill('input[name="password"]', password);
+  await page.click('button[type="submit"]:text("Sign in")');
+  await page.locator('header .who .user').waitFor({ timeout: 15_000 });
+}
+
+// Collects console errors and page errors, to assert none happened.
+export function watchErrors(page) {
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  return errors;
+}
+
+// The REST API, as a script would use it (signed in as `username`, the admin by default).
+export async function api(base, username = 'admin', password = ADMIN_PASSWORD) {
   const r = await fetch(`${base}/api/v1/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ grantType: 'password', username: 'admin', password: ADMIN_PASSWORD }),
+    body: JSON.stringify({ grantType: 'password', username, password }),
   });
+  if (r.status !== 200) throw new Error(`sign in as ${username}: ${r.status} ${await r.text()}`);
   const { accessToken } = await r.json();
   const auth = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
   const projects = await (await fetch(`${base}/api/v1/org-unit/projects`, { headers: auth })).json();
   const byName = Object.fromEntries(projects.projects.map((p) => [p.name, p]));
+  const trainingRequest = (name, project, gpus) => fetch(`${base}/api/v1/workloads/trainings`, {
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({
+      name, projectId: byName[project].id, clusterId: byName[project].clusterId,
+      spec: { image: 'gcr.io/run-ai-demo/quickstart', compute: { gpuDevicesRequest: gpus } },
+    }),
+  });
   return {
+    projects: byName,
+    trainingRequest,
     async submitTraining(name, project, gpus) {
-      const p = byName[project];
-      const res = await fetch(`${base}/api/v1/workloads/trainings`, {
-        method: 'POST',
-        headers: auth,
-        body: JSON.stringify({
-          name, projectId: p.id, clusterId: p.clusterId,
-          spec: { image: 'gcr.io/run-ai-demo/quickstart', compute: { gpuDevicesRequest: gpus } },
-        }),
-      });
+      const res = await trainingRequest(name, project, gpus);
       if (res.status !== 202) throw new Error(`submit ${name}: ${res.status} ${await res.text()}`);
       return res.json();
+    },
+    async createUser(username, password, role, projects) {
+      const res = await fetch(`${base}/api/v1/users`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ username, password, role, projects }),
+      });
+      if (res.status !== 201) throw new Error(`create ${username}: ${res.status} ${await res.text()}`);
+      return res.json();
+    },
+    async workloads() {
+      const res = await fetch(`${base}/api/v1/workloads`, { headers: auth });
+      return (await res.json()).workloads;
     },
   };
 }

@@ -1,3 +1,9 @@
-//! One page per file.
+//! One page (or a family of pages) per file.
 
+pub mod assets;
+pub mod nodes;
+pub mod org;
+pub mod signin;
+pub mod wizard;
+pub mod workload;
 pub mod workloads;

@@ -1,15 +1,210 @@
-//! Workloads, for the Workloads page.
+//! Workloads: the paged table, one workload with its events, submitting (and previewing) from the
+//! wizard, and deleting.
 
 use leptos::prelude::*;
-use rota_api::wire::WorkloadSummary;
+use rota_api::wire::{Preview, WorkloadCreationRequest, WorkloadSummary};
+use serde::{Deserialize, Serialize};
 
 use crate::UiError;
 
-/// Live workloads in submission order.
+/// Rows per page of the Workloads table.
+pub const PAGE_SIZE: u64 = 50;
+
+/// The Workloads table's filters, order and page, as the page's address carries them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkloadQuery {
+    /// Only this project (by name).
+    pub project: String,
+    /// Only this phase (`Running`, `Pending`, …).
+    pub status: String,
+    /// Only this type (`Training`, `Workspace`).
+    pub kind: String,
+    /// Only names containing this.
+    pub search: String,
+    /// `created`, `name`, `status`, `type`, `project` or `priority`.
+    pub sort: String,
+    /// Largest / newest first.
+    pub desc: bool,
+    /// Rows to skip.
+    pub offset: u64,
+}
+
+/// A workload as a row shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// The workload.
+    pub summary: WorkloadSummary,
+    /// How long it has been pending (seconds), when it is.
+    pub waiting_secs: Option<u64>,
+}
+
+#[cfg(feature = "ssr")]
+fn row(summary: WorkloadSummary) -> Row {
+    let waiting_secs = (summary.phase == "Pending")
+        .then(|| rota_control::time::seconds_since(&summary.phase_since))
+        .flatten();
+    Row {
+        summary,
+        waiting_secs,
+    }
+}
+
+/// One page of the table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadPage {
+    /// The rows.
+    pub workloads: Vec<Row>,
+    /// The offset of the next page, when there is one.
+    pub next: Option<u64>,
+    /// Every project's name, for the filter.
+    pub projects: Vec<String>,
+}
+
+/// One workload, with its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadView {
+    /// What it is and where it runs.
+    pub row: Row,
+    /// What happened to it, oldest first: (when, kind, message).
+    pub events: Vec<(String, String, String)>,
+}
+
+/// A page of live workloads, filtered and ordered in the store.
 #[server]
-pub async fn list_workloads() -> Result<Vec<WorkloadSummary>, UiError> {
-    use super::ssr::{rota, ui};
-    use rota_control::services::workloads::{ListFilter, list};
-    let rota = rota()?;
-    list(&rota, &ListFilter::default()).await.map_err(ui)
+pub async fn workloads_page(query: WorkloadQuery) -> Result<WorkloadPage, UiError> {
+    use super::ssr::{caller, ui};
+    use rota_control::services::org::list_projects;
+    use rota_control::services::workloads::{ListFilter, SortBy, list_page};
+    let (rota, _who) = caller()?;
+    let given = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+    let sort_by = match query.sort.as_str() {
+        "name" => SortBy::Name,
+        "status" => SortBy::Phase,
+        "type" => SortBy::Type,
+        "project" => SortBy::Project,
+        "priority" => SortBy::Priority,
+        _ => SortBy::CreatedAt,
+    };
+    let projects: Vec<String> = list_projects(&rota)
+        .await
+        .map_err(ui)?
+        .projects
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    let project = given(&query.project).filter(|p| projects.contains(p));
+    let page = list_page(
+        &rota,
+        &ListFilter {
+            project,
+            phase: given(&query.status),
+            kind: given(&query.kind),
+            search: given(&query.search),
+            sort_by,
+            descending: query.desc,
+            offset: query.offset,
+            limit: Some(PAGE_SIZE),
+            ..ListFilter::default()
+        },
+    )
+    .await
+    .map_err(ui)?;
+    Ok(WorkloadPage {
+        workloads: page.workloads.into_iter().map(row).collect(),
+        next: page.next,
+        projects,
+    })
+}
+
+/// One live workload and its events.
+#[server]
+pub async fn workload_detail(id: String) -> Result<WorkloadView, UiError> {
+    use super::ssr::{caller, ui};
+    use rota_control::services::workloads::{events, get};
+    let (rota, _who) = caller()?;
+    let summary = get(&rota, &id).await.map_err(ui)?;
+    let events = events(&rota, &id)
+        .await
+        .map_err(ui)?
+        .into_iter()
+        .map(|e| (e.created_at, e.kind, e.message))
+        .collect();
+    Ok(WorkloadView {
+        row: row(summary),
+        events,
+    })
+}
+
+/// Deletes a live workload; its GPUs free up in the next cycle.
+#[server]
+pub async fn delete_workload(id: String) -> Result<(), UiError> {
+    use super::ssr::{caller, ui};
+    let (rota, who) = caller()?;
+    rota_control::services::workloads::delete(&rota, &who, &id)
+        .await
+        .map_err(ui)?;
+    leptos_axum::redirect("/workloads");
+    Ok(())
+}
+
+/// Refuses a name that is not a DNS-1123 label or that a live workload of the project has.
+#[server]
+pub async fn check_workload_name(project: String, name: String) -> Result<(), UiError> {
+    use super::ssr::{caller, ui};
+    let (rota, _who) = caller()?;
+    rota_control::services::workloads::name_available(&rota, &project, &name)
+        .await
+        .map_err(ui)
+}
+
+#[cfg(feature = "ssr")]
+fn submission(
+    kind: &str,
+    request: WorkloadCreationRequest,
+) -> Result<rota_control::services::workloads::Submission, UiError> {
+    use rota_api::ApiError;
+    use rota_scheduler::WorkloadKind;
+    let kind = match kind {
+        "Training" => WorkloadKind::Training,
+        "Workspace" => WorkloadKind::Workspace,
+        other => {
+            return Err(UiError::from(ApiError::invalid(
+                "type",
+                format!("{other:?} is not a workload type; choose Training or Workspace"),
+            )));
+        }
+    };
+    Ok(rota_control::services::workloads::Submission {
+        kind,
+        request,
+        duration_secs: None,
+    })
+}
+
+/// What submitting this would do now: the scheduler run on the current state with it added.
+#[server]
+pub async fn preview_workload(
+    kind: String,
+    request: WorkloadCreationRequest,
+) -> Result<Preview, UiError> {
+    use super::ssr::{caller, ui};
+    let (rota, who) = caller()?;
+    let sub = submission(&kind, request)?;
+    rota_control::services::preview::preview(&rota, &who, &sub)
+        .await
+        .map_err(ui)
+}
+
+/// Submits a training or workspace.
+#[server]
+pub async fn create_workload(
+    kind: String,
+    request: WorkloadCreationRequest,
+) -> Result<WorkloadSummary, UiError> {
+    use super::ssr::{caller, ui};
+    let (rota, who) = caller()?;
+    let sub = submission(&kind, request)?;
+    rota_control::services::workloads::submit(&rota, &who, sub)
+        .await
+        .map_err(ui)
 }

@@ -49,7 +49,7 @@ struct Figures {
     to_running_p99_ms: f64,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -57,7 +57,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-fn request(name: String, project: &str, cluster: &str, gpus: f64) -> WorkloadCreationRequest {
+pub(super) fn request(name: String, project: &str, cluster: &str, gpus: f64) -> WorkloadCreationRequest {
     WorkloadCreationRequest {
         name,
         project_id: project.to_owned(),

@@ -50,6 +50,20 @@ impl Client {
         Ok(Client { http, base, token })
     }
 
+    /// A web page, as a signed-in browser asks for it (the token in the session cookie): its
+    /// status and body.
+    pub fn page(&self, path: &str) -> anyhow::Result<(u16, String)> {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.header("cookie", format!("rota_session={t}"));
+        }
+        let res = req
+            .send()
+            .map_err(|e| anyhow!("cannot reach {}: {}", self.base, e))?;
+        let status = res.status().as_u16();
+        Ok((status, res.text()?))
+    }
+
     fn read<T: DeserializeOwned>(&self, res: reqwest::Result<Response>) -> anyhow::Result<T> {
         let res = res.map_err(|e| anyhow!("cannot reach {}: {}", self.base, e))?;
         let status = res.status();

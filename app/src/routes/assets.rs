@@ -1,0 +1,337 @@
+//! Environments, Compute resources and Templates: list, create, edit, delete, with scopes.
+//! Deleting one that a template or a workload uses is refused with the reason.
+
+use leptos::either::Either;
+use leptos::prelude::*;
+use rota_api::wire::{TemplateAsset, TemplateAssets, TemplateSpec};
+
+use crate::asset_forms::{ComputeForm, EnvironmentForm, ScopePicker, gpu_words, meta_of};
+use crate::components::ErrorNote;
+use crate::format::when;
+use crate::server_fns::assets::{AssetKind, Assets, CreateTemplate, DeleteAsset, list_assets};
+use crate::server_fns::org::{Units, my_units};
+
+/// The assets and the units that scope them, as the asset pages read them.
+type AssetData = Resource<Result<(Assets, Units), crate::UiError>>;
+
+/// What every asset page reads: the assets and the units that scope them; bump the version to
+/// read them again.
+fn use_asset_data() -> (AssetData, RwSignal<u64>) {
+    let version = RwSignal::new(0u64);
+    let data = Resource::new(
+        move || version.get(),
+        |_| async move { Ok((list_assets().await?, my_units().await?)) },
+    );
+    (data, version)
+}
+
+/// A delete button for one asset; a refusal is shown next to it.
+#[component]
+fn DeleteButton(
+    kind: AssetKind,
+    id: String,
+    name: String,
+    version: RwSignal<u64>,
+) -> impl IntoView {
+    let delete = ServerAction::<DeleteAsset>::new();
+    let error = Signal::derive(move || delete.value().get().and_then(Result::err));
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            version.update(|v| *v += 1);
+        }
+    });
+    view! {
+        <button
+            type="button"
+            class="danger quiet"
+            aria-label=format!("Delete {name}")
+            disabled=move || delete.pending().get()
+            on:click=move |_| {
+                delete.dispatch(DeleteAsset { kind, id: id.clone() });
+            }
+        >
+            "Delete"
+        </button>
+        <ErrorNote error />
+    }
+}
+
+/// The Environments page.
+#[component]
+pub fn EnvironmentsPage() -> impl IntoView {
+    let (data, version) = use_asset_data();
+    let editing = RwSignal::new(None::<String>);
+    let creating = RwSignal::new(false);
+    view! {
+        <section class="page">
+            <div class="page-head">
+                <h1>"Environments"</h1>
+                <button type="button" class="primary" on:click=move |_| { editing.set(None); creating.set(true) }>
+                    "+ NEW ENVIRONMENT"
+                </button>
+            </div>
+            <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
+                {move || data.get().map(|r| match r {
+                    Err(e) => Either::Left(view! { <p class="error" role="alert">{e.to_string()}</p> }),
+                    Ok((assets, units)) => {
+                        let taken: Vec<String> = assets.environments.iter().map(|e| e.meta.name.clone()).collect();
+                        let done = Callback::new(move |_| { creating.set(false); editing.set(None); version.update(|v| *v += 1) });
+                        let cancel = Callback::new(move |()| { creating.set(false); editing.set(None) });
+                        let form = {
+                            let (units, taken) = (units.clone(), taken.clone());
+                            let list = assets.environments.clone();
+                            move || {
+                                let target = editing.get().and_then(|id| list.iter().find(|e| e.meta.id.as_deref() == Some(id.as_str())).cloned());
+                                (creating.get() || target.is_some()).then(|| match target {
+                                    Some(t) => view! { <EnvironmentForm units=units.clone() taken=taken.clone() editing=t on_saved=done on_cancel=cancel /> }.into_any(),
+                                    None => view! { <EnvironmentForm units=units.clone() taken=taken.clone() on_saved=done on_cancel=cancel /> }.into_any(),
+                                })
+                            }
+                        };
+                        Either::Right(view! {
+                            {form}
+                            <table class="assets">
+                                <thead><tr><th>"Name"</th><th>"Scope"</th><th>"Image"</th><th>"Created"</th><th></th></tr></thead>
+                                <tbody>
+                                    {assets.environments.into_iter().map(|e| {
+                                        let id = e.meta.id.clone().unwrap_or_default();
+                                        let edit_id = id.clone();
+                                        view! {
+                                            <tr data-asset=e.meta.name.clone()>
+                                                <td>{e.meta.name.clone()}</td>
+                                                <td>{units.scope_name(&e.meta)}</td>
+                                                <td><code>{e.spec.image.clone()}</code></td>
+                                                <td>{when(&e.meta.created_at.clone().unwrap_or_default())}</td>
+                                                <td class="row-actions">
+                                                    <button type="button" class="quiet" on:click=move |_| { creating.set(false); editing.set(Some(edit_id.clone())) }>"Edit"</button>
+                                                    <DeleteButton kind=AssetKind::Environment id name=e.meta.name.clone() version />
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        })
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The Compute resources page.
+#[component]
+pub fn ComputePage() -> impl IntoView {
+    let (data, version) = use_asset_data();
+    let editing = RwSignal::new(None::<String>);
+    let creating = RwSignal::new(false);
+    view! {
+        <section class="page">
+            <div class="page-head">
+                <h1>"Compute resources"</h1>
+                <button type="button" class="primary" on:click=move |_| { editing.set(None); creating.set(true) }>
+                    "+ NEW COMPUTE RESOURCE"
+                </button>
+            </div>
+            <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
+                {move || data.get().map(|r| match r {
+                    Err(e) => Either::Left(view! { <p class="error" role="alert">{e.to_string()}</p> }),
+                    Ok((assets, units)) => {
+                        let taken: Vec<String> = assets.compute.iter().map(|c| c.meta.name.clone()).collect();
+                        let done = Callback::new(move |_| { creating.set(false); editing.set(None); version.update(|v| *v += 1) });
+                        let cancel = Callback::new(move |()| { creating.set(false); editing.set(None) });
+                        let form = {
+                            let (units, taken) = (units.clone(), taken.clone());
+                            let list = assets.compute.clone();
+                            move || {
+                                let target = editing.get().and_then(|id| list.iter().find(|c| c.meta.id.as_deref() == Some(id.as_str())).cloned());
+                                (creating.get() || target.is_some()).then(|| match target {
+                                    Some(t) => view! { <ComputeForm units=units.clone() taken=taken.clone() editing=t on_saved=done on_cancel=cancel /> }.into_any(),
+                                    None => view! { <ComputeForm units=units.clone() taken=taken.clone() on_saved=done on_cancel=cancel /> }.into_any(),
+                                })
+                            }
+                        };
+                        Either::Right(view! {
+                            {form}
+                            <table class="assets">
+                                <thead><tr><th>"Name"</th><th>"Scope"</th><th>"GPUs per pod"</th><th>"CPU cores"</th><th>"CPU memory"</th><th></th></tr></thead>
+                                <tbody>
+                                    {assets.compute.into_iter().map(|c| {
+                                        let id = c.meta.id.clone().unwrap_or_default();
+                                        let edit_id = id.clone();
+                                        view! {
+                                            <tr data-asset=c.meta.name.clone()>
+                                                <td>{c.meta.name.clone()}</td>
+                                                <td>{units.scope_name(&c.meta)}</td>
+                                                <td>{gpu_words(&c.spec)}</td>
+                                                <td>{c.spec.cpu_core_request.map(|v| v.to_string()).unwrap_or_default()}</td>
+                                                <td>{c.spec.cpu_memory_request.clone().unwrap_or_default()}</td>
+                                                <td class="row-actions">
+                                                    <button type="button" class="quiet" on:click=move |_| { creating.set(false); editing.set(Some(edit_id.clone())) }>"Edit"</button>
+                                                    <DeleteButton kind=AssetKind::Compute id name=c.meta.name.clone() version />
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        })
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// The Templates page: an environment and a compute resource saved for trainings or workspaces.
+#[component]
+pub fn TemplatesPage() -> impl IntoView {
+    let (data, version) = use_asset_data();
+    let creating = RwSignal::new(false);
+    view! {
+        <section class="page">
+            <div class="page-head">
+                <h1>"Templates"</h1>
+                <button type="button" class="primary" on:click=move |_| creating.set(true)>
+                    "+ NEW TEMPLATE"
+                </button>
+            </div>
+            <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
+                {move || data.get().map(|r| match r {
+                    Err(e) => Either::Left(view! { <p class="error" role="alert">{e.to_string()}</p> }),
+                    Ok((assets, units)) => {
+                        let name_of = |list: Vec<(String, String)>, id: &str| list.into_iter().find(|(i, _)| i == id).map_or_else(|| id.to_owned(), |(_, n)| n);
+                        let envs: Vec<(String, String)> = assets.environments.iter().map(|e| (e.meta.id.clone().unwrap_or_default(), e.meta.name.clone())).collect();
+                        let computes: Vec<(String, String)> = assets.compute.iter().map(|c| (c.meta.id.clone().unwrap_or_default(), c.meta.name.clone())).collect();
+                        let form = {
+                            let (units, envs, computes) = (units.clone(), envs.clone(), computes.clone());
+                            let taken: Vec<String> = assets.templates.iter().map(|t| t.meta.name.clone()).collect();
+                            move || creating.get().then(|| view! {
+                                <TemplateForm units=units.clone() envs=envs.clone() computes=computes.clone() taken=taken.clone()
+                                    on_done=Callback::new(move |saved: bool| { creating.set(false); if saved { version.update(|v| *v += 1) } }) />
+                            })
+                        };
+                        Either::Right(view! {
+                            {form}
+                            <table class="assets">
+                                <thead><tr><th>"Name"</th><th>"Scope"</th><th>"Type"</th><th>"Environment"</th><th>"Compute resource"</th><th></th></tr></thead>
+                                <tbody>
+                                    {assets.templates.into_iter().map(|t| {
+                                        let id = t.meta.id.clone().unwrap_or_default();
+                                        view! {
+                                            <tr data-asset=t.meta.name.clone()>
+                                                <td>{t.meta.name.clone()}</td>
+                                                <td>{units.scope_name(&t.meta)}</td>
+                                                <td>{t.spec.workload_type.clone().unwrap_or_default()}</td>
+                                                <td>{name_of(envs.clone(), &t.assets.environment)}</td>
+                                                <td>{name_of(computes.clone(), &t.assets.compute)}</td>
+                                                <td class="row-actions">
+                                                    <DeleteButton kind=AssetKind::Template id name=t.meta.name.clone() version />
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        })
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn TemplateForm(
+    units: Units,
+    envs: Vec<(String, String)>,
+    computes: Vec<(String, String)>,
+    taken: Vec<String>,
+    on_done: Callback<bool>,
+) -> impl IntoView {
+    let create = ServerAction::<CreateTemplate>::new();
+    let name = RwSignal::new(String::new());
+    let scope = RwSignal::new("cluster".to_owned());
+    let kind = RwSignal::new("training".to_owned());
+    let env = RwSignal::new(envs.first().map(|e| e.0.clone()).unwrap_or_default());
+    let compute = RwSignal::new(computes.first().map(|c| c.0.clone()).unwrap_or_default());
+    let name_error = Memo::new(move |_| {
+        let n = name.get();
+        let n = n.trim();
+        if n.is_empty() {
+            None
+        } else if let Err(e) = rota_api::validate::name("name", n) {
+            Some(e.message)
+        } else {
+            taken
+                .iter()
+                .any(|t| t == n)
+                .then(|| format!("{n} is taken; pick another name"))
+        }
+    });
+    let ready = move || {
+        name_error.get().is_none()
+            && !name.get().trim().is_empty()
+            && !env.get().is_empty()
+            && !compute.get().is_empty()
+    };
+    let error = Signal::derive(move || create.value().get().and_then(Result::err));
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            on_done.run(true);
+        }
+    });
+    let units_for_submit = units.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if !ready() {
+            return;
+        }
+        create.dispatch(CreateTemplate {
+            asset: TemplateAsset {
+                meta: meta_of(
+                    &units_for_submit,
+                    &scope.get_untracked(),
+                    &name.get_untracked(),
+                    None,
+                ),
+                spec: TemplateSpec {
+                    workload_type: Some(kind.get_untracked()),
+                },
+                assets: TemplateAssets {
+                    environment: env.get_untracked(),
+                    compute: compute.get_untracked(),
+                },
+            },
+        });
+    };
+    view! {
+        <form class="form card" data-form="template" on:submit=submit>
+            <h3>"New template"</h3>
+            <ScopePicker units scope />
+            <label>"Template name" <input name="name" autocomplete="off" bind:value=name required /></label>
+            <p class="error field-error">{move || name_error.get()}</p>
+            <label>"Workload type"
+                <select name="type" bind:value=kind>
+                    <option value="training">"Training"</option>
+                    <option value="workspace">"Workspace"</option>
+                </select>
+            </label>
+            <label>"Environment"
+                <select name="environment" bind:value=env>
+                    {envs.iter().map(|(id, n)| view! { <option value=id.clone()>{n.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>"Compute resource"
+                <select name="compute" bind:value=compute>
+                    {computes.iter().map(|(id, n)| view! { <option value=id.clone()>{n.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <ErrorNote error />
+            <div class="actions">
+                <button type="button" on:click=move |_| on_done.run(false)>"Cancel"</button>
+                <button type="submit" class="primary" disabled=move || !ready() || create.pending().get()>"CREATE TEMPLATE"</button>
+            </div>
+        </form>
+    }
+}

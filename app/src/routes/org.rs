@@ -1,0 +1,322 @@
+//! Projects and Departments (admins): deserved GPUs, limit, over-quota weight and rank per node
+//! pool, with a bar of deserved, fair share and allocated GPUs per unit. A saved change takes
+//! effect in the next scheduling cycle.
+
+use leptos::prelude::*;
+use rota_api::wire::{
+    GpuQuotaRequest, NodePoolName, UnitRequest, UnitResources, UnitResourcesRequest,
+};
+
+use crate::components::{ErrorNote, ShareBar};
+use crate::live::use_changes;
+use crate::server_fns::org::{OrgUnits, SaveUnit, Share, organization, unit_shares};
+
+/// A project or a department, as the editor sees it.
+#[derive(Debug, Clone, PartialEq)]
+struct UnitView {
+    id: String,
+    name: String,
+    parent_id: Option<String>,
+    parent_name: Option<String>,
+    rank: i32,
+    resources: Vec<UnitResources>,
+}
+
+/// The Projects page.
+#[component]
+pub fn ProjectsPage() -> impl IntoView {
+    view! { <OrgPage departments=false /> }
+}
+
+/// The Departments page.
+#[component]
+pub fn DepartmentsPage() -> impl IntoView {
+    view! { <OrgPage departments=true /> }
+}
+
+#[component]
+fn OrgPage(departments: bool) -> impl IntoView {
+    let changes = use_changes();
+    // Quotas are read once: what an admin types is never replaced under their hands. The
+    // figures follow the cluster live.
+    let org = Resource::new(|| (), |_| organization());
+    let shares = Resource::new(move || changes.get(), |_| unit_shares());
+    let shares = Signal::derive(move || shares.get().and_then(Result::ok).unwrap_or_default());
+    let title = if departments {
+        "Departments"
+    } else {
+        "Projects"
+    };
+    view! {
+        <section class="page">
+            <div class="page-head">
+                <h1>{title}</h1>
+            </div>
+            <p class="muted">
+                "Deserved GPUs are guaranteed; idle GPUs beyond them go by rank, then by over-quota weight, up to the limit (blank: none). The bar shows "
+                <span class="key allocated">"allocated"</span> ", "
+                <span class="key fair">"fair share"</span> " and "
+                <span class="key deserved">"deserved"</span> "."
+            </p>
+            <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
+                {move || {
+                    org.get()
+                        .map(|result| match result {
+                            Ok(o) => view! { <UnitTable org=o departments shares /> }.into_any(),
+                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        })
+                }}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn UnitTable(org: OrgUnits, departments: bool, shares: Signal<Vec<Share>>) -> impl IntoView {
+    let units: Vec<UnitView> = if departments {
+        org.departments
+            .iter()
+            .map(|d| UnitView {
+                id: d.id.clone(),
+                name: d.name.clone(),
+                parent_id: d.parent_id.clone(),
+                parent_name: d
+                    .parent_id
+                    .as_ref()
+                    .and_then(|p| org.departments.iter().find(|x| &x.id == p))
+                    .map(|x| x.name.clone()),
+                rank: d.rank,
+                resources: d.resources.clone(),
+            })
+            .collect()
+    } else {
+        org.projects
+            .iter()
+            .map(|p| UnitView {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                parent_id: p.parent_id.clone(),
+                parent_name: p.parent_name.clone(),
+                rank: p.rank,
+                resources: p.resources.clone(),
+            })
+            .collect()
+    };
+    let mut pools: Vec<String> = org
+        .projects
+        .iter()
+        .flat_map(|p| p.resources.iter())
+        .chain(org.departments.iter().flat_map(|d| d.resources.iter()))
+        .map(|r| r.node_pool.name.clone())
+        .collect();
+    pools.sort();
+    pools.dedup();
+    let pools = StoredValue::new(pools);
+    if units.is_empty() {
+        return view! { <p class="empty">"None yet."</p> }.into_any();
+    }
+    view! {
+        <div class="units">
+            {units
+                .into_iter()
+                .map(|u| view! { <UnitEditor unit=u departments pools shares /> })
+                .collect_view()}
+        </div>
+    }
+    .into_any()
+}
+
+/// The text fields of one pool's quota.
+#[derive(Debug, Clone)]
+struct QuotaFields {
+    pool: String,
+    deserved: RwSignal<String>,
+    limit: RwSignal<String>,
+    weight: RwSignal<String>,
+}
+
+fn number(field: &str, text: &str) -> Result<Option<f64>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.parse::<f64>()
+        .map(Some)
+        .map_err(|_| format!("{field}: {t:?} is not a number"))
+}
+
+impl QuotaFields {
+    /// The request for this pool, or what is wrong with what was typed (rota-api's rules).
+    fn request(&self) -> Result<UnitResourcesRequest, String> {
+        let deserved = number("deserved", &self.deserved.get())?.unwrap_or(0.0);
+        let limit = number("limit", &self.limit.get())?;
+        let weight = match number("over-quota weight", &self.weight.get())? {
+            Some(w) if w.fract() == 0.0 => Some(w as i64),
+            Some(w) => return Err(format!("over-quota weight: {w} is not a whole number")),
+            None => None,
+        };
+        rota_api::validate::quota(&self.pool, deserved, limit, weight)
+            .map_err(|e| format!("{}: {}", e.field, e.message))?;
+        Ok(UnitResourcesRequest {
+            node_pool: NodePoolName {
+                id: None,
+                name: Some(self.pool.clone()),
+            },
+            gpu: GpuQuotaRequest {
+                deserved,
+                limit,
+                over_quota_weight: weight,
+            },
+        })
+    }
+}
+
+#[component]
+fn UnitEditor(
+    unit: UnitView,
+    departments: bool,
+    pools: StoredValue<Vec<String>>,
+    shares: Signal<Vec<Share>>,
+) -> impl IntoView {
+    let save = ServerAction::<SaveUnit>::new();
+    let rank = RwSignal::new(unit.rank.to_string());
+    let fields: Vec<QuotaFields> = pools
+        .get_value()
+        .into_iter()
+        .map(|pool| {
+            let q = unit.resources.iter().find(|r| r.node_pool.name == pool);
+            QuotaFields {
+                deserved: RwSignal::new(q.map_or("0".into(), |q| trim(q.gpu.deserved))),
+                limit: RwSignal::new(
+                    q.filter(|q| q.gpu.limit >= 0.0)
+                        .map_or(String::new(), |q| trim(q.gpu.limit)),
+                ),
+                weight: RwSignal::new(
+                    q.map_or("1".into(), |q| q.gpu.over_quota_weight.to_string()),
+                ),
+                pool,
+            }
+        })
+        .collect();
+    let fields = StoredValue::new(fields);
+    let problem = Memo::new(move |_| {
+        if rank.get().trim().parse::<i32>().is_err() {
+            return Some(format!("rank: {:?} is not a whole number", rank.get()));
+        }
+        fields.get_value().iter().find_map(|f| f.request().err())
+    });
+    let server_error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let ok = move || save.value().get().is_some_and(|r| r.is_ok());
+    let (id, name, parent_id) = (unit.id.clone(), unit.name.clone(), unit.parent_id.clone());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if problem.get_untracked().is_some() {
+            return;
+        }
+        let resources: Result<Vec<_>, _> = fields
+            .get_value()
+            .iter()
+            .map(QuotaFields::request)
+            .collect();
+        let (Ok(resources), Ok(rank)) = (resources, rank.get_untracked().trim().parse::<i32>())
+        else {
+            return;
+        };
+        save.dispatch(SaveUnit {
+            department: departments,
+            id: id.clone(),
+            request: UnitRequest {
+                name: name.clone(),
+                cluster_id: None,
+                parent_id: parent_id.clone(),
+                rank: Some(rank),
+                resources,
+            },
+        });
+    };
+    let is_project = !departments;
+    let unit_name = unit.name.clone();
+    view! {
+        <form class="unit" data-unit=unit.name.clone() on:submit=submit>
+            <div class="unit-head">
+                <h2>{unit.name.clone()}</h2>
+                <span class="muted">
+                    {unit.parent_name.clone().map(|p| format!("in {p}")).unwrap_or_default()}
+                </span>
+                <label class="inline">
+                    "Rank "
+                    <input class="num" name="rank" inputmode="numeric" bind:value=rank />
+                </label>
+            </div>
+            <table class="quota">
+                <thead>
+                    <tr>
+                        <th>"Node pool"</th>
+                        <th>"Deserved GPUs"</th>
+                        <th>"Limit"</th>
+                        <th>"Over-quota weight"</th>
+                        <th>"Deserved · fair share · allocated"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {fields
+                        .get_value()
+                        .into_iter()
+                        .map(|f| {
+                            let (pool, name) = (f.pool.clone(), unit_name.clone());
+                            let bar = move || {
+                                let all = shares.get();
+                                let scale = all
+                                    .iter()
+                                    .filter(|s| s.pool == pool)
+                                    .map(|s| s.deserved.max(s.fair_share).max(s.allocated))
+                                    .fold(1.0, f64::max);
+                                all.into_iter()
+                                    .find(|s| s.pool == pool && s.name == name && s.is_project == is_project)
+                                    .map(|s| (s, scale))
+                            };
+                            view! {
+                                <tr data-pool=f.pool.clone()>
+                                    <th scope="row">{f.pool.clone()}</th>
+                                    <td><input class="num" name="deserved" inputmode="decimal" aria-label=format!("Deserved GPUs in {}", f.pool) bind:value=f.deserved /></td>
+                                    <td><input class="num" name="limit" inputmode="decimal" placeholder="none" aria-label=format!("GPU limit in {}", f.pool) bind:value=f.limit /></td>
+                                    <td><input class="num" name="weight" inputmode="numeric" aria-label=format!("Over-quota weight in {}", f.pool) bind:value=f.weight /></td>
+                                    <td class="share">
+                                        {move || bar()
+                                            .map(|(s, scale)| {
+                                                view! {
+                                                    <ShareBar deserved=s.deserved fair_share=s.fair_share allocated=s.allocated scale />
+                                                    <span class="figures" data-fair-share=format!("{:.2}", s.fair_share) data-allocated=format!("{:.2}", s.allocated)>
+                                                        {format!("{:.2} · {:.2} · {:.2}", s.deserved, s.fair_share, s.allocated)}
+                                                    </span>
+                                                }
+                                            })}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+            <div class="actions">
+                <p class="error" role="alert">{move || problem.get()}</p>
+                <ErrorNote error=server_error />
+                <Show when=ok>
+                    <p class="ok" role="status">"Saved; the next scheduling cycle uses it."</p>
+                </Show>
+                <button type="submit" class="primary" disabled=move || problem.get().is_some() || save.pending().get()>
+                    "Save"
+                </button>
+            </div>
+        </form>
+    }
+}
+
+/// A number of GPUs without a needless fraction.
+fn trim(v: f64) -> String {
+    if v.fract() == 0.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v}")
+    }
+}

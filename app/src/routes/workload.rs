@@ -1,0 +1,158 @@
+//! One workload: where it runs, what it asks for and holds, why it waits, what happened to it;
+//! and deleting it.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::Session;
+use crate::components::{ErrorNote, Status};
+use crate::format::{duration, gpus, when};
+use crate::live::use_changes;
+use crate::server_fns::workloads::{DeleteWorkload, WorkloadView, workload_detail};
+
+/// The workload page.
+#[component]
+pub fn WorkloadPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.get().get("id").unwrap_or_default());
+    let changes = use_changes();
+    let detail = Resource::new(
+        move || (id.get(), changes.get()),
+        |(id, _)| workload_detail(id),
+    );
+    view! {
+        <section class="page">
+            <p class="crumbs">
+                <A href="/workloads">"← Workloads"</A>
+            </p>
+            <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
+                {move || {
+                    detail.get()
+                        .map(|result| match result {
+                            Ok(d) => view! { <Detail detail=d /> }.into_any(),
+                            Err(e) => {
+                                view! {
+                                    <h1>"Workload"</h1>
+                                    <p class="empty" role="alert">
+                                        {e.to_string()} ". It may have ended or been deleted."
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn Detail(detail: WorkloadView) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let delete = ServerAction::<DeleteWorkload>::new();
+    let error = Signal::derive(move || delete.value().get().and_then(Result::err));
+    let w = detail.row.summary;
+    let waiting = detail.row.waiting_secs;
+    let reason = w.phase_reason.clone().filter(|_| w.phase == "Pending");
+    let may_delete = session.me().is_some_and(|m| m.may_submit());
+    let id = w.id.clone();
+    view! {
+        <div class="page-head">
+            <h1>{w.name.clone()}</h1>
+            <Status phase=w.phase.clone() />
+            {may_delete
+                .then(|| {
+                    view! {
+                        <ActionForm action=delete>
+                            <input type="hidden" name="id" value=id />
+                            <button type="submit" class="danger" disabled=move || delete.pending().get()>
+                                "Delete"
+                            </button>
+                        </ActionForm>
+                    }
+                })}
+        </div>
+        <ErrorNote error />
+        {reason
+            .map(|r| {
+                view! {
+                    <p class="reason" role="status">
+                        <strong>"Why it waits: "</strong>
+                        {r}
+                        {waiting.map(|s| format!(" (pending for {})", duration(s)))}
+                    </p>
+                }
+            })}
+        <dl class="facts">
+            <dt>"Type"</dt>
+            <dd>{w.kind.clone()}</dd>
+            <dt>"Project"</dt>
+            <dd>{w.project_name.clone()}</dd>
+            <dt>"Department"</dt>
+            <dd>{w.department_name.clone().unwrap_or_else(|| "—".into())}</dd>
+            <dt>"Priority"</dt>
+            <dd>{w.priority} {if w.preemptible { " (preemptible)" } else { " (not preemptible)" }}</dd>
+            <dt>"Pods"</dt>
+            <dd>{format!("{} running of {} requested", w.running_pods, w.requested_pods)}</dd>
+            <dt>"Node(s)"</dt>
+            <dd>{if w.nodes.is_empty() { "—".to_owned() } else { w.nodes.join(", ") }}</dd>
+            <dt>"Created"</dt>
+            <dd>{when(&w.created_at)}</dd>
+            <dt>"In this phase since"</dt>
+            <dd>{when(&w.phase_since)}</dd>
+        </dl>
+        <h2>"Resources"</h2>
+        <table class="resources">
+            <thead>
+                <tr>
+                    <th></th>
+                    <th>"Requested"</th>
+                    <th>"Allocated"</th>
+                </tr>
+            </thead>
+            <tbody>
+                <tr>
+                    <th scope="row">"GPUs"</th>
+                    <td>{gpus(w.requested_resources.gpu)}</td>
+                    <td data-allocated-gpus="">{gpus(w.allocated_resources.gpu)}</td>
+                </tr>
+                <tr>
+                    <th scope="row">"CPU cores"</th>
+                    <td>{format!("{:.1}", w.requested_resources.cpu)}</td>
+                    <td>{if w.running_pods > 0 { format!("{:.1}", w.requested_resources.cpu) } else { "0".into() }}</td>
+                </tr>
+                <tr>
+                    <th scope="row">"CPU memory"</th>
+                    <td>{w.requested_resources.cpu_memory.clone()}</td>
+                    <td>{if w.running_pods > 0 { w.requested_resources.cpu_memory.clone() } else { "0".into() }}</td>
+                </tr>
+            </tbody>
+        </table>
+        <h2>"Events"</h2>
+        <table class="events">
+            <thead>
+                <tr>
+                    <th>"When"</th>
+                    <th>"What"</th>
+                    <th>"Details"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {detail
+                    .events
+                    .into_iter()
+                    .map(|(at, kind, message)| {
+                        view! {
+                            <tr data-event=kind.clone()>
+                                <td>{when(&at)}</td>
+                                <td>{kind.clone()}</td>
+                                <td>{message}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}

@@ -1,0 +1,77 @@
+//! Signing in and out: the token the REST API hands out, kept in an HttpOnly cookie.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::UiError;
+
+/// Who is signed in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    /// Their user name.
+    pub name: String,
+    /// `admin`, `researcher` or `viewer`.
+    pub role: String,
+}
+
+impl SignedInUser {
+    /// May edit departments, projects and quotas.
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+
+    /// May submit and delete workloads (in their projects).
+    pub fn may_submit(&self) -> bool {
+        self.role != "viewer"
+    }
+}
+
+/// The signed-in user, if any.
+#[server]
+pub async fn me() -> Result<Option<SignedInUser>, UiError> {
+    use super::ssr::{rota, signed_in};
+    let rota = rota()?;
+    Ok(signed_in(&rota).map(|p| SignedInUser {
+        name: p.name,
+        role: p.role.as_str().to_owned(),
+    }))
+}
+
+/// Checks a user name and password, keeps the session in a cookie, and goes to the workloads.
+#[server]
+pub async fn sign_in(username: String, password: String) -> Result<(), UiError> {
+    use super::ssr::{rota, ui};
+    use rota_api::wire::TokenRequest;
+    use rota_control::auth::session_cookie;
+    use rota_control::services::session::token;
+    let rota = rota()?;
+    let req = TokenRequest {
+        grant_type: "password".into(),
+        username: Some(username.trim().to_owned()),
+        password: Some(password),
+        ..TokenRequest::default()
+    };
+    let granted = token(&rota, &req).await.map_err(ui)?;
+    set_cookie(&session_cookie(Some(&granted.access_token)));
+    leptos_axum::redirect("/workloads");
+    Ok(())
+}
+
+/// Forgets the session.
+#[server]
+pub async fn sign_out() -> Result<(), UiError> {
+    use rota_control::auth::session_cookie;
+    set_cookie(&session_cookie(None));
+    leptos_axum::redirect("/signin");
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn set_cookie(value: &str) {
+    if let (Some(res), Ok(v)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(value),
+    ) {
+        res.append_header(http::header::SET_COOKIE, v);
+    }
+}

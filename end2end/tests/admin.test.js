@@ -1,0 +1,76 @@
+// Admins and researchers: a quota edit on the Projects page changes what the scheduler does; a
+// researcher cannot open admin pages nor submit into another team's project.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, signIn, startRota, watchErrors } from './support.js';
+
+test('an admin quota edit changes scheduling in the next cycle', async () => {
+  const rota = await startRota();
+  try {
+    const page = await rota.browser.newPage();
+    const errors = watchErrors(page);
+    const client = await api(rota.base);
+    // team-a runs on all 4 GPUs: 2 within its deserved quota, 2 over it.
+    for (const name of ['a1', 'a2', 'a3', 'a4']) await client.submitTraining(name, 'team-a', 1);
+    await signIn(page, rota.base);
+    await page.click('nav a:text("Projects")');
+    const teamA = page.locator('form[data-unit="team-a"]');
+    await teamA.waitFor();
+    // The bar's figures follow the cluster: team-a holds 4 GPUs.
+    await teamA.locator('[data-allocated="4.00"]').waitFor({ timeout: 15_000 });
+
+    // team-a now deserves all 4 GPUs and team-b none: team-b can no longer reclaim.
+    await teamA.locator('input[name="deserved"]').fill('4');
+    await teamA.locator('button:text("Save")').click();
+    await teamA.locator('.ok').waitFor();
+    const teamB = page.locator('form[data-unit="team-b"]');
+    await teamB.locator('input[name="deserved"]').fill('0');
+    await teamB.locator('button:text("Save")').click();
+    await teamB.locator('.ok').waitFor();
+    await teamA.locator('[data-fair-share="4.00"]').waitFor({ timeout: 15_000 });
+
+    // A refused edit shows the reason and keeps what was typed.
+    await teamB.locator('input[name="limit"]').fill('-3');
+    await teamB.locator('.error:text("limit")').waitFor();
+    assert.equal(await teamB.locator('button:text("Save")').isDisabled(), true);
+    assert.equal(await teamB.locator('input[name="limit"]').inputValue(), '-3');
+
+    await client.submitTraining('b1', 'team-b', 1);
+    await page.waitForTimeout(1500);
+    const phases = Object.fromEntries((await client.workloads()).map((w) => [w.name, w.phase]));
+    assert.deepEqual(phases, { a1: 'Running', a2: 'Running', a3: 'Running', a4: 'Running', b1: 'Pending' });
+    assert.deepEqual(errors, [], `console errors: ${errors.join('\n')}`);
+  } finally {
+    await rota.stop();
+  }
+});
+
+test('a researcher sees no admin pages and can submit only into their own project', async () => {
+  const rota = await startRota();
+  try {
+    const admin = await api(rota.base);
+    await admin.createUser('rita', 'rita-pass-1', 'researcher', ['team-a']);
+    const page = await rota.browser.newPage();
+    await signIn(page, rota.base, 'rita', 'rita-pass-1');
+    assert.equal(await page.locator('header .role').textContent(), 'researcher');
+    assert.equal(await page.locator('nav a:text("Projects")').count(), 0);
+
+    await page.goto(`${rota.base}/projects`);
+    await page.locator('.error:text("only an admin may do this")').waitFor({ timeout: 10_000 });
+    await page.goto(`${rota.base}/departments`);
+    await page.locator('.error:text("only an admin may do this")').waitFor({ timeout: 10_000 });
+
+    await page.goto(`${rota.base}/workloads/new`);
+    await page.locator('select[name="project"]').waitFor();
+    const offered = await page.locator('select[name="project"] option').allTextContents();
+    assert.deepEqual(offered, ['team-a']);
+
+    const rita = await api(rota.base, 'rita', 'rita-pass-1');
+    const refused = await rita.trainingRequest('r1', 'team-b', 1);
+    assert.equal(refused.status, 403);
+    assert.match((await refused.json()).message, /not a member of project team-b/);
+    assert.equal((await rita.trainingRequest('r1', 'team-a', 1)).status, 202);
+  } finally {
+    await rota.stop();
+  }
+});

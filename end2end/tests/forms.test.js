@@ -1,0 +1,68 @@
+// Hydration and forms: interactive controls respond, refusals are shown, and what was typed stays.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { signIn, startRota, watchErrors } from './support.js';
+
+test('a refused form shows the reason and keeps the input', async () => {
+  const rota = await startRota();
+  try {
+    const page = await rota.browser.newPage();
+    const errors = watchErrors(page);
+
+    // Wrong password: the server's refusal, the user name kept.
+    await page.goto(`${rota.base}/signin`);
+    await page.waitForLoadState('networkidle');
+    await page.fill('input[name="username"]', 'admin');
+    await page.fill('input[name="password"]', 'not-the-password');
+    await page.click('button:text("Sign in")');
+    await page.locator('.error[role="alert"]').waitFor({ timeout: 10_000 });
+    assert.match(await page.locator('.error[role="alert"]').textContent(), /user name or password|wrong|invalid/i);
+    assert.equal(await page.inputValue('input[name="username"]'), 'admin');
+
+    await signIn(page, rota.base);
+    await page.click('nav a:text("Environments")');
+    await page.click('button:text("+ NEW ENVIRONMENT")');
+    const form = page.locator('form[data-form="environment"]');
+    // Checked as typed with rota-api's rules.
+    await form.locator('input[name="name"]').fill('Bad_Name');
+    await form.locator('.field-error:text("lowercase")').waitFor();
+    await form.locator('input[name="name"]').fill('quickstart');
+    await form.locator('input[name="image"]').fill('gcr.io/run-ai-demo/quickstart');
+    await form.locator('button:text("CREATE ENVIRONMENT")').click();
+    await page.locator('tr[data-asset="quickstart"]').waitFor();
+
+    // Deleting one in use is refused, with the reason.
+    await page.click('nav a:text("Compute resources")');
+    await page.click('button:text("+ NEW COMPUTE RESOURCE")');
+    const compute = page.locator('form[data-form="compute"]');
+    await compute.locator('input[name="name"]').fill('one-gpu');
+    await compute.locator('button:text("CREATE COMPUTE RESOURCE")').click();
+    await page.locator('tr[data-asset="one-gpu"]').waitFor();
+    await page.click('nav a:text("Templates")');
+    await page.click('button:text("+ NEW TEMPLATE")');
+    await page.fill('form[data-form="template"] input[name="name"]', 'quick-one');
+    await page.click('button:text("CREATE TEMPLATE")');
+    await page.locator('tr[data-asset="quick-one"]').waitFor();
+    await page.click('nav a:text("Environments")');
+    await page.click('tr[data-asset="quickstart"] button:text("Delete")');
+    await page.locator('tr[data-asset="quickstart"] .error:text("quick-one")').waitFor({ timeout: 10_000 });
+
+    // A server refusal in the compute form keeps every field.
+    await page.click('nav a:text("Compute resources")');
+    await page.click('button:text("+ NEW COMPUTE RESOURCE")');
+    await compute.locator('input[name="name"]').fill('one-gpu');
+    await compute.locator('.field-error:text("taken")').waitFor();
+    assert.equal(await compute.locator('button:text("CREATE COMPUTE RESOURCE")').isDisabled(), true);
+    assert.equal(await compute.locator('input[name="name"]').inputValue(), 'one-gpu');
+
+    // Keyboard only: sign out is reachable and works.
+    await page.locator('header button:text("Sign out")').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('h1:text("Sign in to Rota")').waitFor({ timeout: 10_000 });
+    // The refusals above answer 401 and 409, which Chromium logs; nothing else may be logged.
+    const unexpected = errors.filter((e) => !/status of (401|409) /.test(e));
+    assert.deepEqual(unexpected, [], `console errors: ${errors.join('\n')}`);
+  } finally {
+    await rota.stop();
+  }
+});
