@@ -57,7 +57,12 @@ pub(super) fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-pub(super) fn request(name: String, project: &str, cluster: &str, gpus: f64) -> WorkloadCreationRequest {
+pub(super) fn request(
+    name: String,
+    project: &str,
+    cluster: &str,
+    gpus: f64,
+) -> WorkloadCreationRequest {
     WorkloadCreationRequest {
         name,
         project_id: project.to_owned(),

@@ -105,7 +105,11 @@ pub fn run(args: &PageArgs) -> anyhow::Result<()> {
         ensure!(status == 200, "{} answered {status}", args.path);
         rows = body.matches("data-workload=").count();
         bytes = body.len();
-        ensure!(rows > 0, "{} showed no workloads: is the session accepted?", args.path);
+        ensure!(
+            rows > 0,
+            "{} showed no workloads: is the session accepted?",
+            args.path
+        );
     }
     times.sort_by(f64::total_cmp);
     let figures = Figures {
