@@ -17,11 +17,16 @@ pub mod settings;
 /// The default store: a SQLite file under `./data/`.
 pub const DEFAULT_URL: &str = "sqlite://data/rota.db";
 
-/// A migrated connection pool.
+/// A migrated connection pool, and the connection writes go through.
 #[derive(Debug, Clone)]
 pub struct Store {
-    /// The pool.
+    /// The pool, for reads (and anything else).
     pub db: DatabaseConnection,
+    /// Where write transactions run: on SQLite one connection of its own, so that writers queue
+    /// in order in the pool instead of contending for SQLite's lock, whose busy handler sleeps
+    /// 1, 2, 5, 10, 15, 20, 25… ms between tries (the tail of a burst of submissions). On
+    /// PostgreSQL, the pool.
+    writer: DatabaseConnection,
 }
 
 impl Store {
@@ -32,6 +37,7 @@ impl Store {
         options
             .sqlx_logging(false)
             .acquire_timeout(Duration::from_secs(10));
+        let sqlite = sqlite_path(url).is_some();
         if let Some(path) = sqlite_path(url) {
             if let Some(dir) = Path::new(path)
                 .parent()
@@ -52,16 +58,22 @@ impl Store {
         } else {
             options.max_connections(16);
         }
-        let db = Database::connect(options).await?;
+        let db = Database::connect(options.clone()).await?;
         Migrator::up(&db, None).await?;
-        Ok(Store { db })
+        let writer = if sqlite {
+            options.max_connections(1).min_connections(1);
+            Database::connect(options).await?
+        } else {
+            db.clone()
+        };
+        Ok(Store { db, writer })
     }
 
     /// Starts a transaction that will write. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`), so that it waits its turn instead of failing when another writer
     /// commits between its first read and its first write.
     pub async fn write(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.db
+        self.writer
             .begin_with_options(TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
                 ..TransactionOptions::default()
