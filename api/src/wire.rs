@@ -527,3 +527,22 @@ pub struct AllocatedResources {
     /// GPUs.
     pub gpu: f64,
 }
+
+/// One org unit's figures in one node pool, as the last scheduling cycle computed them (what the
+/// Projects page's bars and `/metrics` show).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnitShare {
+    /// The node pool.
+    pub pool: String,
+    /// The project or department.
+    pub name: String,
+    /// A project (else a department).
+    pub is_project: bool,
+    /// GPUs it is guaranteed.
+    pub deserved: f64,
+    /// GPUs its fair share came to.
+    pub fair_share: f64,
+    /// GPUs it held at the start of the cycle.
+    pub allocated: f64,
+}

@@ -68,6 +68,33 @@ pub fn ScopePicker(
     }
 }
 
+/// The head of every asset form: the cluster, the scope (fixed once made), and the name with
+/// what is wrong with it.
+#[component]
+fn AssetHead(
+    units: Units,
+    scope: RwSignal<String>,
+    name: RwSignal<String>,
+    name_error: Memo<Option<String>>,
+    editing: bool,
+    label: &'static str,
+) -> impl IntoView {
+    view! {
+        <label>
+            "Cluster"
+            <select name="cluster" disabled>
+                <option>{units.cluster.1.clone()}</option>
+            </select>
+        </label>
+        <ScopePicker units scope disabled=editing />
+        <label>
+            {label}
+            <input name="name" autocomplete="off" bind:value=name required />
+        </label>
+        <p class="error field-error">{move || name_error.get()}</p>
+    }
+}
+
 /// A name checked as it is typed: a DNS-1123 label, not taken by `taken`.
 fn name_problem(name: &str, taken: &[String]) -> Option<String> {
     if name.is_empty() {
@@ -164,18 +191,7 @@ pub fn EnvironmentForm(
     view! {
         <form class="form card" data-form="environment" on:submit=submit>
             <h3>{title}</h3>
-            <label>
-                "Cluster"
-                <select name="cluster" disabled>
-                    <option>{units.cluster.1.clone()}</option>
-                </select>
-            </label>
-            <ScopePicker units=units.clone() scope disabled=id.is_some() />
-            <label>
-                "Environment name"
-                <input name="name" autocomplete="off" bind:value=name required />
-            </label>
-            <p class="error field-error">{move || name_error.get()}</p>
+            <AssetHead units=units.clone() scope name name_error editing=id.is_some() label="Environment name" />
             <label>
                 "Image URL"
                 <input name="image" autocomplete="off" placeholder="e.g. gcr.io/run-ai-demo/quickstart" bind:value=image required />
@@ -355,18 +371,7 @@ pub fn ComputeForm(
     view! {
         <form class="form card" data-form="compute" on:submit=submit>
             <h3>{title}</h3>
-            <label>
-                "Cluster"
-                <select name="cluster" disabled>
-                    <option>{units.cluster.1.clone()}</option>
-                </select>
-            </label>
-            <ScopePicker units=units.clone() scope disabled=id.is_some() />
-            <label>
-                "Compute resource name"
-                <input name="name" autocomplete="off" bind:value=name required />
-            </label>
-            <p class="error field-error">{move || name_error.get()}</p>
+            <AssetHead units=units.clone() scope name name_error editing=id.is_some() label="Compute resource name" />
             <label>
                 "GPU devices per pod"
                 <input name="gpuDevices" class="num" inputmode="numeric" bind:value=devices />

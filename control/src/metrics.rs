@@ -27,22 +27,8 @@ pub struct PhaseTimes {
     pub commit: Duration,
 }
 
-/// One org unit's figures in one pool, as the last cycle computed them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShareRow {
-    /// The node pool.
-    pub pool: String,
-    /// The project or department.
-    pub name: String,
-    /// A project (else a department).
-    pub is_project: bool,
-    /// GPUs it is guaranteed.
-    pub deserved: f64,
-    /// GPUs its fair share came to.
-    pub fair_share: f64,
-    /// GPUs it held at the start of the cycle.
-    pub allocated: f64,
-}
+/// One org unit's figures in one pool.
+pub use rota_api::wire::UnitShare as ShareRow;
 
 #[derive(Debug, Default)]
 struct State {

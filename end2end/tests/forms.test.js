@@ -43,9 +43,14 @@ test('a refused form shows the reason and keeps the input', async () => {
     await page.fill('form[data-form="template"] input[name="name"]', 'quick-one');
     await page.click('button:text("CREATE TEMPLATE")');
     await page.locator('tr[data-asset="quick-one"]').waitFor();
+    await page.click('tr[data-asset="quick-one"] button:text("Edit")');
+    await page.fill('form[data-form="template"] input[name="name"]', 'quick-two');
+    await page.selectOption('form[data-form="template"] select[name="type"]', 'workspace');
+    await page.click('form[data-form="template"] button:text("SAVE")');
+    await page.locator('tr[data-asset="quick-two"] td:text("workspace")').waitFor();
     await page.click('nav a:text("Environments")');
     await page.click('tr[data-asset="quickstart"] button:text("Delete")');
-    await page.locator('tr[data-asset="quickstart"] .error:text("quick-one")').waitFor({ timeout: 10_000 });
+    await page.locator('tr[data-asset="quickstart"] .error:text("quick-two")').waitFor({ timeout: 10_000 });
 
     // A server refusal in the compute form keeps every field.
     await page.click('nav a:text("Compute resources")');

@@ -518,6 +518,18 @@ async fn every_endpoint_answers_each_role_as_it_may() {
         [200, 403, 403, 401],
     )
     .await;
+    let retyped = json!({"meta": {"name": "t2", "scope": "cluster"}, "spec": {"workloadType": "workspace"}, "assets": {"environment": env_id, "compute": c_id}}).to_string();
+    let changed = expect(
+        &app,
+        &who,
+        "PUT",
+        &format!("/api/v1/asset/workload-template/{t_id}"),
+        Some(&retyped),
+        [200, 403, 403, 401],
+    )
+    .await;
+    assert_eq!(changed[0]["meta"]["name"], "t2");
+    assert_eq!(changed[0]["spec"]["workloadType"], "workspace");
     only_the_admin_deletes(
         &app,
         &who,

@@ -5,10 +5,12 @@ use leptos::either::Either;
 use leptos::prelude::*;
 use rota_api::wire::{TemplateAsset, TemplateAssets, TemplateSpec};
 
-use crate::asset_forms::{ComputeForm, EnvironmentForm, ScopePicker, gpu_words, meta_of};
+use crate::asset_forms::{
+    ComputeForm, EnvironmentForm, ScopePicker, gpu_words, meta_of, scope_value,
+};
 use crate::components::ErrorNote;
 use crate::format::when;
-use crate::server_fns::assets::{AssetKind, Assets, CreateTemplate, DeleteAsset, list_assets};
+use crate::server_fns::assets::{AssetKind, Assets, DeleteAsset, SaveTemplate, list_assets};
 use crate::server_fns::org::{Units, my_units};
 
 /// The assets and the units that scope them, as the asset pages read them.
@@ -188,11 +190,12 @@ pub fn ComputePage() -> impl IntoView {
 pub fn TemplatesPage() -> impl IntoView {
     let (data, version) = use_asset_data();
     let creating = RwSignal::new(false);
+    let editing = RwSignal::new(None::<String>);
     view! {
         <section class="page">
             <div class="page-head">
                 <h1>"Templates"</h1>
-                <button type="button" class="primary" on:click=move |_| creating.set(true)>
+                <button type="button" class="primary" on:click=move |_| { editing.set(None); creating.set(true) }>
                     "+ NEW TEMPLATE"
                 </button>
             </div>
@@ -206,10 +209,14 @@ pub fn TemplatesPage() -> impl IntoView {
                         let form = {
                             let (units, envs, computes) = (units.clone(), envs.clone(), computes.clone());
                             let taken: Vec<String> = assets.templates.iter().map(|t| t.meta.name.clone()).collect();
-                            move || creating.get().then(|| view! {
-                                <TemplateForm units=units.clone() envs=envs.clone() computes=computes.clone() taken=taken.clone()
-                                    on_done=Callback::new(move |saved: bool| { creating.set(false); if saved { version.update(|v| *v += 1) } }) />
-                            })
+                            let list = assets.templates.clone();
+                            let done = Callback::new(move |saved: bool| { creating.set(false); editing.set(None); if saved { version.update(|v| *v += 1) } });
+                            move || {
+                                let target = editing.get().and_then(|id| list.iter().find(|t| t.meta.id.as_deref() == Some(id.as_str())).cloned());
+                                (creating.get() || target.is_some()).then(|| view! {
+                                    <TemplateForm units=units.clone() envs=envs.clone() computes=computes.clone() taken=taken.clone() editing=target on_done=done />
+                                })
+                            }
                         };
                         Either::Right(view! {
                             {form}
@@ -218,6 +225,7 @@ pub fn TemplatesPage() -> impl IntoView {
                                 <tbody>
                                     {assets.templates.into_iter().map(|t| {
                                         let id = t.meta.id.clone().unwrap_or_default();
+                                        let edit_id = id.clone();
                                         view! {
                                             <tr data-asset=t.meta.name.clone()>
                                                 <td>{t.meta.name.clone()}</td>
@@ -226,6 +234,7 @@ pub fn TemplatesPage() -> impl IntoView {
                                                 <td>{name_of(envs.clone(), &t.assets.environment)}</td>
                                                 <td>{name_of(computes.clone(), &t.assets.compute)}</td>
                                                 <td class="row-actions">
+                                                    <button type="button" class="quiet" on:click=move |_| { creating.set(false); editing.set(Some(edit_id.clone())) }>"Edit"</button>
                                                     <DeleteButton kind=AssetKind::Template id name=t.meta.name.clone() version />
                                                 </td>
                                             </tr>
@@ -247,14 +256,41 @@ fn TemplateForm(
     envs: Vec<(String, String)>,
     computes: Vec<(String, String)>,
     taken: Vec<String>,
+    editing: Option<TemplateAsset>,
     on_done: Callback<bool>,
 ) -> impl IntoView {
-    let create = ServerAction::<CreateTemplate>::new();
-    let name = RwSignal::new(String::new());
-    let scope = RwSignal::new("cluster".to_owned());
-    let kind = RwSignal::new("training".to_owned());
-    let env = RwSignal::new(envs.first().map(|e| e.0.clone()).unwrap_or_default());
-    let compute = RwSignal::new(computes.first().map(|c| c.0.clone()).unwrap_or_default());
+    let create = ServerAction::<SaveTemplate>::new();
+    let id = editing.as_ref().and_then(|t| t.meta.id.clone());
+    let name = RwSignal::new(
+        editing
+            .as_ref()
+            .map(|t| t.meta.name.clone())
+            .unwrap_or_default(),
+    );
+    let scope = RwSignal::new(
+        editing
+            .as_ref()
+            .map_or_else(|| "cluster".to_owned(), |t| scope_value(&t.meta)),
+    );
+    let kind = RwSignal::new(
+        editing
+            .as_ref()
+            .and_then(|t| t.spec.workload_type.clone())
+            .unwrap_or_else(|| "training".to_owned()),
+    );
+    let env = RwSignal::new(editing.as_ref().map_or_else(
+        || envs.first().map(|e| e.0.clone()).unwrap_or_default(),
+        |t| t.assets.environment.clone(),
+    ));
+    let compute = RwSignal::new(editing.as_ref().map_or_else(
+        || computes.first().map(|c| c.0.clone()).unwrap_or_default(),
+        |t| t.assets.compute.clone(),
+    ));
+    let original = editing.as_ref().map(|t| t.meta.name.clone());
+    let taken: Vec<String> = taken
+        .into_iter()
+        .filter(|t| Some(t) != original.as_ref())
+        .collect();
     let name_error = Memo::new(move |_| {
         let n = name.get();
         let n = n.trim();
@@ -282,18 +318,19 @@ fn TemplateForm(
         }
     });
     let units_for_submit = units.clone();
+    let editing_id = id.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if !ready() {
             return;
         }
-        create.dispatch(CreateTemplate {
+        create.dispatch(SaveTemplate {
             asset: TemplateAsset {
                 meta: meta_of(
                     &units_for_submit,
                     &scope.get_untracked(),
                     &name.get_untracked(),
-                    None,
+                    editing_id.clone(),
                 ),
                 spec: TemplateSpec {
                     workload_type: Some(kind.get_untracked()),
@@ -307,8 +344,8 @@ fn TemplateForm(
     };
     view! {
         <form class="form card" data-form="template" on:submit=submit>
-            <h3>"New template"</h3>
-            <ScopePicker units scope />
+            <h3>{if id.is_some() { "Edit template" } else { "New template" }}</h3>
+            <ScopePicker units scope disabled=id.is_some() />
             <label>"Template name" <input name="name" autocomplete="off" bind:value=name required /></label>
             <p class="error field-error">{move || name_error.get()}</p>
             <label>"Workload type"
@@ -330,7 +367,9 @@ fn TemplateForm(
             <ErrorNote error />
             <div class="actions">
                 <button type="button" on:click=move |_| on_done.run(false)>"Cancel"</button>
-                <button type="submit" class="primary" disabled=move || !ready() || create.pending().get()>"CREATE TEMPLATE"</button>
+                <button type="submit" class="primary" disabled=move || !ready() || create.pending().get()>
+                    {if id.is_some() { "SAVE" } else { "CREATE TEMPLATE" }}
+                </button>
             </div>
         </form>
     }

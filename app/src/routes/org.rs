@@ -9,7 +9,9 @@ use rota_api::wire::{
 
 use crate::components::{ErrorNote, ShareBar};
 use crate::live::use_changes;
-use crate::server_fns::org::{OrgUnits, SaveUnit, Share, organization, unit_shares};
+use crate::server_fns::org::{
+    CreateUnit, DeleteUnit, OrgUnits, SaveUnit, Share, organization, unit_shares,
+};
 
 /// A project or a department, as the editor sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,7 +41,9 @@ fn OrgPage(departments: bool) -> impl IntoView {
     let changes = use_changes();
     // Quotas are read once: what an admin types is never replaced under their hands. The
     // figures follow the cluster live.
-    let org = Resource::new(|| (), |_| organization());
+    let version = RwSignal::new(0u64);
+    let org = Resource::new(move || version.get(), |_| organization());
+    let creating = RwSignal::new(false);
     let shares = Resource::new(move || changes.get(), |_| unit_shares());
     let shares = Signal::derive(move || shares.get().and_then(Result::ok).unwrap_or_default());
     let title = if departments {
@@ -51,6 +55,9 @@ fn OrgPage(departments: bool) -> impl IntoView {
         <section class="page">
             <div class="page-head">
                 <h1>{title}</h1>
+                <button type="button" class="primary" on:click=move |_| creating.set(true)>
+                    {if departments { "+ NEW DEPARTMENT" } else { "+ NEW PROJECT" }}
+                </button>
             </div>
             <p class="muted">
                 "Deserved GPUs are guaranteed; idle GPUs beyond them go by rank, then by over-quota weight, up to the limit (blank: none). The bar shows "
@@ -62,7 +69,17 @@ fn OrgPage(departments: bool) -> impl IntoView {
                 {move || {
                     org.get()
                         .map(|result| match result {
-                            Ok(o) => view! { <UnitTable org=o departments shares /> }.into_any(),
+                            Ok(o) => {
+                                let form = {
+                                    let o = o.clone();
+                                    move || creating.get().then(|| view! { <NewUnit org=o.clone() departments version creating /> })
+                                };
+                                view! {
+                                    {form}
+                                    <UnitTable org=o departments shares version />
+                                }
+                                    .into_any()
+                            }
                             Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                         })
                 }}
@@ -72,7 +89,12 @@ fn OrgPage(departments: bool) -> impl IntoView {
 }
 
 #[component]
-fn UnitTable(org: OrgUnits, departments: bool, shares: Signal<Vec<Share>>) -> impl IntoView {
+fn UnitTable(
+    org: OrgUnits,
+    departments: bool,
+    shares: Signal<Vec<Share>>,
+    version: RwSignal<u64>,
+) -> impl IntoView {
     let units: Vec<UnitView> = if departments {
         org.departments
             .iter()
@@ -102,15 +124,7 @@ fn UnitTable(org: OrgUnits, departments: bool, shares: Signal<Vec<Share>>) -> im
             })
             .collect()
     };
-    let mut pools: Vec<String> = org
-        .projects
-        .iter()
-        .flat_map(|p| p.resources.iter())
-        .chain(org.departments.iter().flat_map(|d| d.resources.iter()))
-        .map(|r| r.node_pool.name.clone())
-        .collect();
-    pools.sort();
-    pools.dedup();
+    let pools = pools_of(&org);
     let pools = StoredValue::new(pools);
     if units.is_empty() {
         return view! { <p class="empty">"None yet."</p> }.into_any();
@@ -119,7 +133,7 @@ fn UnitTable(org: OrgUnits, departments: bool, shares: Signal<Vec<Share>>) -> im
         <div class="units">
             {units
                 .into_iter()
-                .map(|u| view! { <UnitEditor unit=u departments pools shares /> })
+                .map(|u| view! { <UnitEditor unit=u departments pools shares version /> })
                 .collect_view()}
         </div>
     }
@@ -177,8 +191,17 @@ fn UnitEditor(
     departments: bool,
     pools: StoredValue<Vec<String>>,
     shares: Signal<Vec<Share>>,
+    version: RwSignal<u64>,
 ) -> impl IntoView {
     let save = ServerAction::<SaveUnit>::new();
+    let delete = ServerAction::<DeleteUnit>::new();
+    let delete_error = Signal::derive(move || delete.value().get().and_then(Result::err));
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            version.update(|v| *v += 1);
+        }
+    });
+    let delete_id = unit.id.clone();
     let rank = RwSignal::new(unit.rank.to_string());
     let fields: Vec<QuotaFields> = pools
         .get_value()
@@ -301,9 +324,20 @@ fn UnitEditor(
             <div class="actions">
                 <p class="error" role="alert">{move || problem.get()}</p>
                 <ErrorNote error=server_error />
+                <ErrorNote error=delete_error />
                 <Show when=ok>
                     <p class="ok" role="status">"Saved; the next scheduling cycle uses it."</p>
                 </Show>
+                <button
+                    type="button"
+                    class="danger quiet"
+                    disabled=move || delete.pending().get()
+                    on:click=move |_| {
+                        delete.dispatch(DeleteUnit { department: departments, id: delete_id.clone() });
+                    }
+                >
+                    "Delete"
+                </button>
                 <button type="submit" class="primary" disabled=move || problem.get().is_some() || save.pending().get()>
                     "Save"
                 </button>
@@ -319,4 +353,113 @@ fn trim(v: f64) -> String {
     } else {
         format!("{v}")
     }
+}
+
+/// A new project or department: its name, the department above it, its deserved GPUs per pool.
+#[component]
+fn NewUnit(
+    org: OrgUnits,
+    departments: bool,
+    version: RwSignal<u64>,
+    creating: RwSignal<bool>,
+) -> impl IntoView {
+    let create = ServerAction::<CreateUnit>::new();
+    let name = RwSignal::new(String::new());
+    let parent = RwSignal::new(String::new());
+    let deserved = RwSignal::new("0".to_owned());
+    let pools = pools_of(&org);
+    let pool = pools.first().cloned().unwrap_or_else(|| "default".into());
+    let taken: Vec<String> = if departments {
+        org.departments.iter().map(|d| d.name.clone()).collect()
+    } else {
+        org.projects.iter().map(|p| p.name.clone()).collect()
+    };
+    let fields = QuotaFields {
+        pool: pool.clone(),
+        deserved,
+        limit: RwSignal::new(String::new()),
+        weight: RwSignal::new("1".into()),
+    };
+    let check = fields.clone();
+    let problem = Memo::new(move |_| {
+        let n = name.get();
+        let n = n.trim();
+        if n.is_empty() {
+            return None;
+        }
+        if let Err(e) = rota_api::validate::name("name", n) {
+            return Some(e.message);
+        }
+        if taken.iter().any(|t| t == n) {
+            return Some(format!("{n} is taken; pick another name"));
+        }
+        check.request().err()
+    });
+    let error = Signal::derive(move || create.value().get().and_then(Result::err));
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            creating.set(false);
+            version.update(|v| *v += 1);
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(resources) = fields.request() else {
+            return;
+        };
+        if problem.get_untracked().is_some() || name.get_untracked().trim().is_empty() {
+            return;
+        }
+        let parent = parent.get_untracked();
+        create.dispatch(CreateUnit {
+            department: departments,
+            request: UnitRequest {
+                name: name.get_untracked().trim().to_owned(),
+                cluster_id: None,
+                parent_id: (!parent.is_empty()).then_some(parent),
+                rank: None,
+                resources: vec![resources],
+            },
+        });
+    };
+    let what = if departments { "department" } else { "project" };
+    view! {
+        <form class="form card" data-form="unit" on:submit=submit>
+            <h3>{format!("New {what}")}</h3>
+            <label>{format!("{} name", if departments { "Department" } else { "Project" })}
+                <input name="name" autocomplete="off" bind:value=name required />
+            </label>
+            <label>"Department"
+                <select name="parent" bind:value=parent>
+                    <option value="">"None (top level)"</option>
+                    {org.departments.iter().map(|d| view! { <option value=d.id.clone()>{d.name.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label>{format!("Deserved GPUs in {pool}")}
+                <input name="deserved" class="num" inputmode="decimal" bind:value=deserved />
+            </label>
+            <p class="error field-error">{move || problem.get()}</p>
+            <ErrorNote error />
+            <div class="actions">
+                <button type="button" on:click=move |_| creating.set(false)>"Cancel"</button>
+                <button type="submit" class="primary" disabled=move || problem.get().is_some() || create.pending().get()>
+                    {format!("CREATE {}", what.to_uppercase())}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+/// Every node pool a unit has a quota in, by name.
+fn pools_of(org: &OrgUnits) -> Vec<String> {
+    let mut pools: Vec<String> = org
+        .projects
+        .iter()
+        .flat_map(|p| p.resources.iter())
+        .chain(org.departments.iter().flat_map(|d| d.resources.iter()))
+        .map(|r| r.node_pool.name.clone())
+        .collect();
+    pools.sort();
+    pools.dedup();
+    pools
 }

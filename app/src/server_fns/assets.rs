@@ -93,25 +93,24 @@ pub async fn save_compute(asset: ComputeAsset) -> Result<ComputeAsset, UiError> 
     Ok(compute(&rota, c))
 }
 
-/// Creates a template from an environment and a compute resource.
+/// Creates a template from an environment and a compute resource (or, with an id, changes it).
 #[server]
-pub async fn create_template(asset: TemplateAsset) -> Result<TemplateAsset, UiError> {
+pub async fn save_template(asset: TemplateAsset) -> Result<TemplateAsset, UiError> {
     use super::ssr::{caller, ui};
     use rota_control::services::asset_wire::{scope_of, template};
     use rota_control::services::assets;
     let (rota, who) = caller()?;
-    let scope = scope_of(&asset.meta)?;
     let kind = asset.spec.workload_type.as_deref().unwrap_or("training");
-    let t = assets::create_template(
-        &rota,
-        &who,
-        &asset.meta.name,
-        scope,
-        kind,
-        &asset.assets.environment,
-        &asset.assets.compute,
-    )
-    .await
+    let (env, compute) = (&asset.assets.environment, &asset.assets.compute);
+    let t = match asset.meta.id.as_deref() {
+        Some(id) => {
+            assets::update_template(&rota, &who, id, &asset.meta.name, kind, env, compute).await
+        }
+        None => {
+            let scope = scope_of(&asset.meta)?;
+            assets::create_template(&rota, &who, &asset.meta.name, scope, kind, env, compute).await
+        }
+    }
     .map_err(ui)?;
     Ok(template(&rota, t))
 }

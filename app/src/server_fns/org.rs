@@ -7,21 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::UiError;
 
 /// One org unit's figures in one pool, from the last scheduling cycle.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Share {
-    /// Node pool.
-    pub pool: String,
-    /// Project or department name.
-    pub name: String,
-    /// A project (else a department).
-    pub is_project: bool,
-    /// GPUs guaranteed.
-    pub deserved: f64,
-    /// GPUs its fair share came to.
-    pub fair_share: f64,
-    /// GPUs it holds.
-    pub allocated: f64,
-}
+pub use rota_api::wire::UnitShare as Share;
 
 /// The organization as an admin edits it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,19 +40,7 @@ pub async fn unit_shares() -> Result<Vec<Share>, UiError> {
     use super::ssr::{caller, ui};
     let (rota, who) = caller()?;
     rota_control::services::require_admin(&who).map_err(ui)?;
-    Ok(rota
-        .metrics
-        .shares()
-        .into_iter()
-        .map(|s| Share {
-            pool: s.pool,
-            name: s.name,
-            is_project: s.is_project,
-            deserved: s.deserved,
-            fair_share: s.fair_share,
-            allocated: s.allocated,
-        })
-        .collect())
+    Ok(rota.metrics.shares())
 }
 
 /// The projects the signed-in user may submit to, and every department (for asset scopes).
@@ -134,15 +108,45 @@ pub async fn my_units() -> Result<Units, UiError> {
 #[server]
 pub async fn save_unit(department: bool, id: String, request: UnitRequest) -> Result<(), UiError> {
     use super::ssr::{caller, ui};
-    use rota_control::services::units::{self, Unit};
+    use rota_control::services::units;
     let (rota, who) = caller()?;
-    let unit = if department {
-        Unit::Department
-    } else {
-        Unit::Project
-    };
+    let unit = unit_kind(department);
     let id = units::unit_id(unit, &id).map_err(ui)?;
     units::update(&rota, &who, unit, id, &request)
         .await
         .map_err(ui)
+}
+
+/// Creates a project or a department (admins only); returns its id.
+#[server]
+pub async fn create_unit(department: bool, request: UnitRequest) -> Result<String, UiError> {
+    use super::ssr::{caller, ui};
+    use rota_control::services::units;
+    let (rota, who) = caller()?;
+    let unit = unit_kind(department);
+    units::create(&rota, &who, unit, &request)
+        .await
+        .map(|id| id.to_string())
+        .map_err(ui)
+}
+
+/// Deletes a project without live workloads, or an empty department (admins only).
+#[server]
+pub async fn delete_unit(department: bool, id: String) -> Result<(), UiError> {
+    use super::ssr::{caller, ui};
+    use rota_control::services::units;
+    let (rota, who) = caller()?;
+    let unit = unit_kind(department);
+    let id = units::unit_id(unit, &id).map_err(ui)?;
+    units::delete(&rota, &who, unit, id).await.map_err(ui)
+}
+
+#[cfg(feature = "ssr")]
+fn unit_kind(department: bool) -> rota_control::services::units::Unit {
+    use rota_control::services::units::Unit;
+    if department {
+        Unit::Department
+    } else {
+        Unit::Project
+    }
 }

@@ -79,45 +79,64 @@ pub(super) fn request(
     }
 }
 
-pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
-    let token = Client::new(&args.url, None)?
+/// A signed-in session against the server under test.
+pub(super) struct Session {
+    /// The bearer token.
+    pub token: String,
+    /// A client holding it.
+    pub client: Client,
+    /// The cluster's id.
+    pub cluster: String,
+    /// The ids of the quickstart's two projects.
+    pub projects: Arc<Vec<String>>,
+}
+
+/// Signs in with a password and finds the cluster and the quickstart's two projects.
+pub(super) fn sign_in(url: &str, username: &str, password: &str) -> anyhow::Result<Session> {
+    let token = Client::new(url, None)?
         .token(&TokenRequest {
             grant_type: "password".into(),
-            username: Some(args.username.clone()),
-            password: Some(args.password.clone()),
+            username: Some(username.to_owned()),
+            password: Some(password.to_owned()),
             ..TokenRequest::default()
         })?
         .access_token;
-    let client = Client::new(&args.url, Some(token.clone()))?;
+    let client = Client::new(url, Some(token.clone()))?;
     let projects = client.projects()?.projects;
     if projects.len() < 2 {
         bail!("the server needs two projects (the quickstart's team-a and team-b)");
     }
-    let cluster = projects[0].cluster_id.clone();
-    let project_ids: Arc<Vec<String>> =
-        Arc::new(projects.iter().take(2).map(|p| p.id.clone()).collect());
-    let run_id = format!(
-        "{:x}",
-        Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id())
-    );
+    Ok(Session {
+        token,
+        cluster: projects[0].cluster_id.clone(),
+        projects: Arc::new(projects.iter().take(2).map(|p| p.id.clone()).collect()),
+        client,
+    })
+}
 
-    // Throughput: `concurrency` clients submit 1-GPU trainings as fast as they can.
-    let per_client = args.submissions.div_ceil(args.concurrency.max(1));
-    let start = Instant::now();
+/// `clients` threads submit 1-GPU trainings named `{prefix}-{client}-{i}`, `per_client` each, as
+/// fast as they can, alternating the two projects; returns each submission's latency in ms.
+pub(super) fn submit_many(
+    url: &str,
+    session: &Session,
+    clients: u32,
+    per_client: u32,
+    prefix: &str,
+) -> anyhow::Result<Vec<f64>> {
     let mut handles = Vec::new();
-    for c in 0..args.concurrency {
-        let (url, token, cluster, projects, run_id) = (
-            args.url.clone(),
-            token.clone(),
-            cluster.clone(),
-            project_ids.clone(),
-            run_id.clone(),
+    for c in 0..clients {
+        let (url, token, cluster, projects, prefix) = (
+            url.to_owned(),
+            session.token.clone(),
+            session.cluster.clone(),
+            session.projects.clone(),
+            prefix.to_owned(),
         );
         handles.push(std::thread::spawn(move || -> anyhow::Result<Vec<f64>> {
             let client = Client::new(&url, Some(token))?;
             let mut latencies = Vec::with_capacity(per_client as usize);
             for i in 0..per_client {
-                let name = format!("b{run_id}-{c}-{i}");
+                let name = format!("{prefix}-{c}-{i}");
                 let t = Instant::now();
                 client.submit(
                     "training",
@@ -135,6 +154,27 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 .map_err(|_| anyhow::anyhow!("a client thread panicked"))??,
         );
     }
+    Ok(latencies)
+}
+
+pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    let session = sign_in(&args.url, &args.username, &args.password)?;
+    let (client, cluster, project_ids) = (&session.client, &session.cluster, &session.projects);
+    let run_id = format!(
+        "{:x}",
+        Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id())
+    );
+
+    // Throughput: `concurrency` clients submit 1-GPU trainings as fast as they can.
+    let per_client = args.submissions.div_ceil(args.concurrency.max(1));
+    let start = Instant::now();
+    let mut latencies = submit_many(
+        &args.url,
+        &session,
+        args.concurrency,
+        per_client,
+        &format!("b{run_id}"),
+    )?;
     let seconds = start.elapsed().as_secs_f64();
     latencies.sort_by(f64::total_cmp);
 
@@ -143,7 +183,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     for i in 0..args.samples {
         let name = format!("r{run_id}-{i}");
         let t = Instant::now();
-        let created = client.submit("training", &request(name, &project_ids[0], &cluster, 0.0))?;
+        let created = client.submit("training", &request(name, &project_ids[0], cluster, 0.0))?;
         loop {
             let now = client.get_workload(&created.id)?;
             if now.phase == "Running" {

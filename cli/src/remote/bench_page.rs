@@ -2,17 +2,14 @@
 //! server, as a signed-in browser asks for it) with many workloads in the store. Run it against a
 //! server started for the purpose: it submits `--workloads` trainings first.
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{bail, ensure};
+use anyhow::ensure;
 use clap::Args;
-use rota_api::wire::TokenRequest;
 use serde::Serialize;
 
 use super::Format;
-use super::bench::{percentile, request};
-use super::client::Client;
+use super::bench::{percentile, sign_in, submit_many};
 
 #[derive(Debug, Args)]
 pub struct PageArgs {
@@ -52,49 +49,12 @@ struct Figures {
 
 /// Submits the workloads from 8 clients, then times the page one load at a time.
 pub fn run(args: &PageArgs) -> anyhow::Result<()> {
-    let token = Client::new(&args.url, None)?
-        .token(&TokenRequest {
-            grant_type: "password".into(),
-            username: Some(args.username.clone()),
-            password: Some(args.password.clone()),
-            ..TokenRequest::default()
-        })?
-        .access_token;
-    let client = Client::new(&args.url, Some(token.clone()))?;
-    let projects = client.projects()?.projects;
-    if projects.len() < 2 {
-        bail!("the server needs two projects (the quickstart's team-a and team-b)");
-    }
-    let cluster = projects[0].cluster_id.clone();
-    let ids: Arc<Vec<String>> = Arc::new(projects.iter().take(2).map(|p| p.id.clone()).collect());
-    let run_id = format!("{:x}", std::process::id());
+    let session = sign_in(&args.url, &args.username, &args.password)?;
     let clients = 8u32;
     let per_client = args.workloads.div_ceil(clients);
-    let mut handles = Vec::new();
-    for c in 0..clients {
-        let (url, token, cluster, ids, run_id) = (
-            args.url.clone(),
-            token.clone(),
-            cluster.clone(),
-            ids.clone(),
-            run_id.clone(),
-        );
-        handles.push(std::thread::spawn(move || -> anyhow::Result<()> {
-            let client = Client::new(&url, Some(token))?;
-            for i in 0..per_client {
-                let name = format!("p{run_id}-{c}-{i}");
-                client.submit(
-                    "training",
-                    &request(name, &ids[(i % 2) as usize], &cluster, 1.0),
-                )?;
-            }
-            Ok(())
-        }));
-    }
-    for h in handles {
-        h.join()
-            .map_err(|_| anyhow::anyhow!("a client thread panicked"))??;
-    }
+    let prefix = format!("p{:x}", std::process::id());
+    submit_many(&args.url, &session, clients, per_client, &prefix)?;
+    let client = &session.client;
 
     let mut times = Vec::with_capacity(args.samples as usize);
     let (mut rows, mut bytes) = (0, 0);

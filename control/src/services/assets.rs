@@ -476,26 +476,7 @@ pub async fn create_template(
     require_asset_writer(rota, who, scope).await?;
     let txn = rota.store.write().await?;
     check_scope(&txn, scope).await?;
-    let env = environment::Entity::find()
-        .filter(environment::Column::Uuid.eq(environment_id))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "environmentId",
-                format!("environment {environment_id} does not exist"),
-            )
-        })?;
-    let compute = compute_resource::Entity::find()
-        .filter(compute_resource::Column::Uuid.eq(compute_id))
-        .one(&txn)
-        .await?
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "computeId",
-                format!("compute resource {compute_id} does not exist"),
-            )
-        })?;
+    let (env, compute) = template_parts(&txn, environment_id, compute_id).await?;
     ensure_free::<workload_template::Entity>(
         &txn,
         workload_template::Column::Name,
@@ -530,6 +511,93 @@ pub async fn create_template(
         environment_id: env.uuid,
         compute_id: compute.uuid,
         created_at: rfc3339(now),
+    })
+}
+
+/// A template's environment and compute resource, by their ids.
+async fn template_parts(
+    txn: &impl ConnectionTrait,
+    environment_id: &str,
+    compute_id: &str,
+) -> ControlResult<(environment::Model, compute_resource::Model)> {
+    let env = environment::Entity::find()
+        .filter(environment::Column::Uuid.eq(environment_id))
+        .one(txn)
+        .await?
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "environmentId",
+                format!("environment {environment_id} does not exist"),
+            )
+        })?;
+    let compute = compute_resource::Entity::find()
+        .filter(compute_resource::Column::Uuid.eq(compute_id))
+        .one(txn)
+        .await?
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "computeId",
+                format!("compute resource {compute_id} does not exist"),
+            )
+        })?;
+    Ok((env, compute))
+}
+
+/// Renames a template or changes its type, environment or compute resource (its scope stays).
+pub async fn update_template(
+    rota: &Rota,
+    who: &Principal,
+    id: &str,
+    name: &str,
+    kind: &str,
+    environment_id: &str,
+    compute_id: &str,
+) -> ControlResult<Template> {
+    validate::name("name", name)?;
+    if !matches!(kind, "training" | "workspace") {
+        return Err(ApiError::invalid(
+            "kind",
+            format!("{kind:?} is not a workload type; use training or workspace"),
+        )
+        .into());
+    }
+    let txn = rota.store.write().await?;
+    let t = workload_template::Entity::find()
+        .filter(workload_template::Column::Uuid.eq(id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("template {id} does not exist")))?;
+    let scope = Scope::from_row(&t.scope_kind, t.scope_id)?;
+    require_asset_writer(rota, who, scope).await?;
+    let (env, compute) = template_parts(&txn, environment_id, compute_id).await?;
+    if name != t.name {
+        ensure_free::<workload_template::Entity>(
+            &txn,
+            workload_template::Column::Name,
+            workload_template::Column::ScopeKind,
+            workload_template::Column::ScopeId,
+            "template",
+            name,
+            scope,
+        )
+        .await?;
+    }
+    let created_at = t.created_at;
+    let mut row: workload_template::ActiveModel = t.into();
+    row.name = Set(name.to_owned());
+    row.kind = Set(kind.to_owned());
+    row.environment_id = Set(env.id);
+    row.compute_id = Set(compute.id);
+    workload_template::Entity::update(row).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(Template {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        scope,
+        kind: kind.to_owned(),
+        environment_id: env.uuid,
+        compute_id: compute.uuid,
+        created_at: rfc3339(created_at),
     })
 }
 

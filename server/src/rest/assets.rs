@@ -165,6 +165,28 @@ pub async fn create_template(
     Ok((StatusCode::CREATED, Json(template(&rota, t))))
 }
 
+#[utoipa::path(put, path = "/api/v1/asset/workload-template/{id}", tag = "assets", security(("bearer" = [])), params(("id" = String, Path)), request_body = TemplateAsset,
+    responses((status = 200, body = TemplateAsset), (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn update_template(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(body): Body<TemplateAsset>,
+) -> AppResult<Json<TemplateAsset>> {
+    let kind = body.spec.workload_type.as_deref().unwrap_or("training");
+    let t = assets::update_template(
+        &rota,
+        &caller.0,
+        &id,
+        &body.meta.name,
+        kind,
+        &body.assets.environment,
+        &body.assets.compute,
+    )
+    .await?;
+    Ok(Json(template(&rota, t)))
+}
+
 #[utoipa::path(delete, path = "/api/v1/asset/workload-template/{id}", tag = "assets", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204, description = "Deleted"), (status = 404, body = ApiError)))]
 pub async fn delete_template(

@@ -88,7 +88,7 @@ pub fn router(rota: Rota) -> Router {
         )
         .route(
             "/api/v1/asset/workload-template/{id}",
-            delete(assets::delete_template),
+            put(assets::update_template).delete(assets::delete_template),
         )
         .route("/api/v1/clusters", get(cluster::clusters))
         .route("/api/v1/node-pools", get(cluster::node_pools))

@@ -52,6 +52,7 @@ impl Modify for BearerAuth {
         assets::delete_compute,
         assets::list_templates,
         assets::create_template,
+        assets::update_template,
         assets::delete_template,
         cluster::clusters,
         cluster::node_pools,
