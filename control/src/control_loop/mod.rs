@@ -215,7 +215,29 @@ impl Control {
                 placement: loaded.placements.clone(),
                 ..Config::default()
             };
-            let plan = self.schedule(&loaded.snapshot, &config, &mut phases)?;
+            // The cycle is CPU-bound (tens of ms with thousands pending): it runs on a blocking
+            // thread so that the runtime's workers keep answering requests meanwhile.
+            let snapshot = std::mem::take(&mut loaded.snapshot);
+            let ran = tokio::task::spawn_blocking(move || {
+                let mut times = PhaseTimes::default();
+                let plan = schedule(&snapshot, &config, &mut times);
+                (snapshot, plan.map(|plan| (plan, times)))
+            })
+            .await;
+            let Ok((snapshot, planned)) = ran else {
+                // The snapshot went with the task: read the store whole next time.
+                *cache = None;
+                return Err(crate::ControlError::Corrupt(
+                    "the scheduling cycle panicked".into(),
+                ));
+            };
+            loaded.snapshot = snapshot;
+            let (plan, times) = planned?;
+            phases = PhaseTimes {
+                load: phases.load,
+                commit: phases.commit,
+                ..times
+            };
             settled.cycles += 1;
             let committing = Instant::now();
             let wrote = !commit::touched(loaded, &plan)?.is_empty();
@@ -312,33 +334,6 @@ impl Control {
     }
 
     /// One cycle of the scheduler, each phase timed.
-    fn schedule(
-        &self,
-        snapshot: &rota_scheduler::Snapshot,
-        config: &Config,
-        phases: &mut PhaseTimes,
-    ) -> ControlResult<rota_scheduler::Plan> {
-        let refused =
-            |e| crate::ControlError::Corrupt(format!("the store's snapshot was refused: {e}"));
-        let mut cycle = rota_scheduler::Cycle::new(snapshot, config).map_err(refused)?;
-        let mut mark = Instant::now();
-        let mut lap = |slot: &mut Duration| {
-            let now = Instant::now();
-            *slot = now - mark;
-            mark = now;
-        };
-        cycle.fair_share();
-        lap(&mut phases.fair_share);
-        cycle.allocate();
-        lap(&mut phases.allocate);
-        cycle.consolidate();
-        lap(&mut phases.consolidate);
-        cycle.reclaim();
-        lap(&mut phases.reclaim);
-        cycle.preempt();
-        lap(&mut phases.preempt);
-        Ok(cycle.finish())
-    }
 
     /// Ends the workloads whose pods the executor says have ended.
     async fn reap_exits(&self) -> ControlResult<usize> {
@@ -423,4 +418,32 @@ fn remember(loaded: &mut snapshot::Loaded, plan: &rota_scheduler::Plan) {
             w.phase_reason = Some("waiting".into());
         }
     }
+}
+
+/// One scheduling cycle, phase by phase, timing each.
+fn schedule(
+    snapshot: &rota_scheduler::Snapshot,
+    config: &Config,
+    phases: &mut PhaseTimes,
+) -> ControlResult<rota_scheduler::Plan> {
+    let refused =
+        |e| crate::ControlError::Corrupt(format!("the store's snapshot was refused: {e}"));
+    let mut cycle = rota_scheduler::Cycle::new(snapshot, config).map_err(refused)?;
+    let mut mark = Instant::now();
+    let mut lap = |slot: &mut Duration| {
+        let now = Instant::now();
+        *slot = now - mark;
+        mark = now;
+    };
+    cycle.fair_share();
+    lap(&mut phases.fair_share);
+    cycle.allocate();
+    lap(&mut phases.allocate);
+    cycle.consolidate();
+    lap(&mut phases.consolidate);
+    cycle.reclaim();
+    lap(&mut phases.reclaim);
+    cycle.preempt();
+    lap(&mut phases.preempt);
+    Ok(cycle.finish())
 }
