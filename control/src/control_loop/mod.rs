@@ -333,8 +333,6 @@ impl Control {
         Ok(())
     }
 
-    /// One cycle of the scheduler, each phase timed.
-
     /// Ends the workloads whose pods the executor says have ended.
     async fn reap_exits(&self) -> ControlResult<usize> {
         let db = &self.store.db;
