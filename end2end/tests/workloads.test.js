@@ -15,6 +15,11 @@ test('the Workloads page reads fine before hydration, then follows the cluster l
     const signedOut = await (await fetch(`${rota.base}/workloads`)).text();
     assert.match(signedOut, /Sign in to Rota/);
 
+    // The bundle goes out compressed to a browser that asks.
+    const wasm = await fetch(`${rota.base}/pkg/rota.wasm`, { headers: { 'accept-encoding': 'br, gzip' } });
+    assert.equal(wasm.status, 200);
+    assert.equal(wasm.headers.get('content-encoding'), 'br');
+
     const page = await rota.browser.newPage();
     const errors = watchErrors(page);
     await signIn(page, rota.base);

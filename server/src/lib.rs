@@ -12,6 +12,8 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use rota_app::{App, shell};
 use rota_control::services::Rota;
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
 
 /// The whole site: REST API and health first, then the pages and server functions.
 pub fn site(rota: Rota, options: LeptosOptions) -> Router {
@@ -31,5 +33,9 @@ pub fn site(rota: Rota, options: LeptosOptions) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(options);
-    rest::router(rota).merge(pages)
+    // Pages, API answers and the wasm bundle go out brotli- or gzip-compressed to clients that
+    // ask (quality 4: fast, most of the gain); server-sent events are left alone.
+    rest::router(rota)
+        .merge(pages)
+        .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
 }
