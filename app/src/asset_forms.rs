@@ -89,7 +89,7 @@ fn AssetHead(
         <ScopePicker units scope disabled=editing />
         <label>
             {label}
-            <input name="name" autocomplete="off" bind:value=name required />
+            <input name="name" autocomplete="off" value=name.get_untracked() bind:value=name required />
         </label>
         <p class="error field-error">{move || name_error.get()}</p>
     }
@@ -194,7 +194,7 @@ pub fn EnvironmentForm(
             <AssetHead units=units.clone() scope name name_error editing=id.is_some() label="Environment name" />
             <label>
                 "Image URL"
-                <input name="image" autocomplete="off" placeholder="e.g. gcr.io/run-ai-demo/quickstart" bind:value=image required />
+                <input name="image" autocomplete="off" placeholder="e.g. gcr.io/run-ai-demo/quickstart" value=image.get_untracked() bind:value=image required />
             </label>
             <p class="error field-error">{move || image_error.get()}</p>
             <ErrorNote error=server_error />
@@ -374,7 +374,7 @@ pub fn ComputeForm(
             <AssetHead units=units.clone() scope name name_error editing=id.is_some() label="Compute resource name" />
             <label>
                 "GPU devices per pod"
-                <input name="gpuDevices" class="num" inputmode="numeric" bind:value=devices />
+                <input name="gpuDevices" class="num" inputmode="numeric" value=devices.get_untracked() bind:value=devices />
             </label>
             <fieldset>
                 <legend>"GPU memory per device"</legend>
@@ -391,16 +391,16 @@ pub fn ComputeForm(
                     " MB"
                 </label>
                 <Show when=move || mode.get() != WHOLE>
-                    <input name="gpuMemory" class="num" inputmode="decimal" aria-label="GPU memory per device" bind:value=memory />
+                    <input name="gpuMemory" class="num" inputmode="decimal" aria-label="GPU memory per device" value=memory.get_untracked() bind:value=memory />
                 </Show>
             </fieldset>
             <label>
                 "CPU cores"
-                <input name="cpuCores" class="num" inputmode="decimal" bind:value=cpu />
+                <input name="cpuCores" class="num" inputmode="decimal" value=cpu.get_untracked() bind:value=cpu />
             </label>
             <label>
                 "CPU memory (MB)"
-                <input name="cpuMemory" class="num" inputmode="numeric" bind:value=cpu_memory />
+                <input name="cpuMemory" class="num" inputmode="numeric" value=cpu_memory.get_untracked() bind:value=cpu_memory />
             </label>
             <p class="error field-error">{move || compute.get().err()}</p>
             <ErrorNote error=server_error />

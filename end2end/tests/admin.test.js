@@ -13,9 +13,14 @@ test('an admin quota edit changes scheduling in the next cycle', async () => {
     // team-a runs on all 4 GPUs: 2 within its deserved quota, 2 over it.
     for (const name of ['a1', 'a2', 'a3', 'a4']) await client.submitTraining(name, 'team-a', 1);
     await signIn(page, rota.base);
-    await page.click('nav a:text("Projects")');
+    // Loaded whole (server-rendered, then hydrated): the fields hold the stored quota.
+    await page.goto(`${rota.base}/projects`);
+    await page.waitForLoadState('networkidle');
     const teamA = page.locator('form[data-unit="team-a"]');
     await teamA.waitFor();
+    assert.equal(await teamA.locator('input[name="deserved"]').inputValue(), '2');
+    assert.equal(await teamA.locator('input[name="weight"]').inputValue(), '1');
+    assert.equal(await teamA.locator('input[name="rank"]').inputValue(), '100');
     // The bar's figures follow the cluster: team-a holds 4 GPUs.
     await teamA.locator('[data-allocated="4.00"]').waitFor({ timeout: 15_000 });
 

@@ -10,6 +10,9 @@ use rota_control::services::Rota;
 use rota_control::store::Store;
 use rota_server::config::Settings;
 
+/// The bundle's name (`output-name` in the workspace's leptos metadata): /pkg/rota.js, .wasm, .css.
+const SITE_OUTPUT_NAME: &str = "rota";
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -21,7 +24,12 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_env();
     let conf =
         get_configuration(None).context("reading the site configuration (LEPTOS_* variables)")?;
-    let options = conf.leptos_options;
+    let mut options = conf.leptos_options;
+    // Started outside the repository (no Cargo.toml to read, no LEPTOS_OUTPUT_NAME), the pages
+    // would ask for /pkg/.js and never hydrate: the bundle's name is fixed, so say it.
+    if options.output_name.is_empty() {
+        options.output_name = SITE_OUTPUT_NAME.into();
+    }
     let addr = options.site_addr;
     let file = ClusterFile::load(settings.cluster_file.as_deref())?;
     let store = Store::open(&settings.database_url)

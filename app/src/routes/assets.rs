@@ -346,7 +346,7 @@ fn TemplateForm(
         <form class="form card" data-form="template" on:submit=submit>
             <h3>{if id.is_some() { "Edit template" } else { "New template" }}</h3>
             <ScopePicker units scope disabled=id.is_some() />
-            <label>"Template name" <input name="name" autocomplete="off" bind:value=name required /></label>
+            <label>"Template name" <input name="name" autocomplete="off" value=name.get_untracked() bind:value=name required /></label>
             <p class="error field-error">{move || name_error.get()}</p>
             <label>"Workload type"
                 <select name="type" bind:value=kind>

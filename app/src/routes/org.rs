@@ -268,7 +268,7 @@ fn UnitEditor(
                 </span>
                 <label class="inline">
                     "Rank "
-                    <input class="num" name="rank" inputmode="numeric" bind:value=rank />
+                    <input class="num" name="rank" inputmode="numeric" value=rank.get_untracked() bind:value=rank />
                 </label>
             </div>
             <table class="quota">
@@ -301,9 +301,9 @@ fn UnitEditor(
                             view! {
                                 <tr data-pool=f.pool.clone()>
                                     <th scope="row">{f.pool.clone()}</th>
-                                    <td><input class="num" name="deserved" inputmode="decimal" aria-label=format!("Deserved GPUs in {}", f.pool) bind:value=f.deserved /></td>
-                                    <td><input class="num" name="limit" inputmode="decimal" placeholder="none" aria-label=format!("GPU limit in {}", f.pool) bind:value=f.limit /></td>
-                                    <td><input class="num" name="weight" inputmode="numeric" aria-label=format!("Over-quota weight in {}", f.pool) bind:value=f.weight /></td>
+                                    <td><input class="num" name="deserved" inputmode="decimal" aria-label=format!("Deserved GPUs in {}", f.pool) value=f.deserved.get_untracked() bind:value=f.deserved /></td>
+                                    <td><input class="num" name="limit" inputmode="decimal" placeholder="none" aria-label=format!("GPU limit in {}", f.pool) value=f.limit.get_untracked() bind:value=f.limit /></td>
+                                    <td><input class="num" name="weight" inputmode="numeric" aria-label=format!("Over-quota weight in {}", f.pool) value=f.weight.get_untracked() bind:value=f.weight /></td>
                                     <td class="share">
                                         {move || bar()
                                             .map(|(s, scale)| {
@@ -427,7 +427,7 @@ fn NewUnit(
         <form class="form card" data-form="unit" on:submit=submit>
             <h3>{format!("New {what}")}</h3>
             <label>{format!("{} name", if departments { "Department" } else { "Project" })}
-                <input name="name" autocomplete="off" bind:value=name required />
+                <input name="name" autocomplete="off" value=name.get_untracked() bind:value=name required />
             </label>
             <label>"Department"
                 <select name="parent" bind:value=parent>
@@ -436,7 +436,7 @@ fn NewUnit(
                 </select>
             </label>
             <label>{format!("Deserved GPUs in {pool}")}
-                <input name="deserved" class="num" inputmode="decimal" bind:value=deserved />
+                <input name="deserved" class="num" inputmode="decimal" value=deserved.get_untracked() bind:value=deserved />
             </label>
             <p class="error field-error">{move || problem.get()}</p>
             <ErrorNote error />

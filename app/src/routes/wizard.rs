@@ -215,7 +215,7 @@ fn GeneralStep(units: Units, assets: Assets, draft: Draft, step: RwSignal<u8>) -
             </label>
             <label>
                 {move || format!("{} name", draft.kind.get())}
-                <input name="name" autocomplete="off" placeholder="a DNS label, e.g. a1" bind:value=draft.name required />
+                <input name="name" autocomplete="off" placeholder="a DNS label, e.g. a1" value=draft.name.get_untracked() bind:value=draft.name required />
             </label>
             <p class="error field-error" role="status">{name_error}</p>
             <div class="actions">
