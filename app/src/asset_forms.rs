@@ -96,7 +96,7 @@ fn AssetHead(
 }
 
 /// A name checked as it is typed: a DNS-1123 label, not taken by `taken`.
-fn name_problem(name: &str, taken: &[String]) -> Option<String> {
+pub(crate) fn name_problem(name: &str, taken: &[String]) -> Option<String> {
     if name.is_empty() {
         return None;
     }

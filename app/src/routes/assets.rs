@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use rota_api::wire::{TemplateAsset, TemplateAssets, TemplateSpec};
 
 use crate::asset_forms::{
-    ComputeForm, EnvironmentForm, ScopePicker, gpu_words, meta_of, scope_value,
+    ComputeForm, EnvironmentForm, ScopePicker, gpu_words, meta_of, name_problem, scope_value,
 };
 use crate::components::ErrorNote;
 use crate::format::when;
@@ -291,20 +291,7 @@ fn TemplateForm(
         .into_iter()
         .filter(|t| Some(t) != original.as_ref())
         .collect();
-    let name_error = Memo::new(move |_| {
-        let n = name.get();
-        let n = n.trim();
-        if n.is_empty() {
-            None
-        } else if let Err(e) = rota_api::validate::name("name", n) {
-            Some(e.message)
-        } else {
-            taken
-                .iter()
-                .any(|t| t == n)
-                .then(|| format!("{n} is taken; pick another name"))
-        }
-    });
+    let name_error = Memo::new(move |_| name_problem(name.get().trim(), &taken));
     let ready = move || {
         name_error.get().is_none()
             && !name.get().trim().is_empty()

@@ -465,14 +465,7 @@ pub async fn create_template(
     environment_id: &str,
     compute_id: &str,
 ) -> ControlResult<Template> {
-    validate::name("name", name)?;
-    if !matches!(kind, "training" | "workspace") {
-        return Err(ApiError::invalid(
-            "kind",
-            format!("{kind:?} is not a workload type; use training or workspace"),
-        )
-        .into());
-    }
+    check_template(name, kind)?;
     require_asset_writer(rota, who, scope).await?;
     let txn = rota.store.write().await?;
     check_scope(&txn, scope).await?;
@@ -514,6 +507,19 @@ pub async fn create_template(
     })
 }
 
+/// A template's name and workload type, as a request gives them.
+fn check_template(name: &str, kind: &str) -> ControlResult<()> {
+    validate::name("name", name)?;
+    if !matches!(kind, "training" | "workspace") {
+        return Err(ApiError::invalid(
+            "kind",
+            format!("{kind:?} is not a workload type; use training or workspace"),
+        )
+        .into());
+    }
+    Ok(())
+}
+
 /// A template's environment and compute resource, by their ids.
 async fn template_parts(
     txn: &impl ConnectionTrait,
@@ -553,14 +559,7 @@ pub async fn update_template(
     environment_id: &str,
     compute_id: &str,
 ) -> ControlResult<Template> {
-    validate::name("name", name)?;
-    if !matches!(kind, "training" | "workspace") {
-        return Err(ApiError::invalid(
-            "kind",
-            format!("{kind:?} is not a workload type; use training or workspace"),
-        )
-        .into());
-    }
+    check_template(name, kind)?;
     let txn = rota.store.write().await?;
     let t = workload_template::Entity::find()
         .filter(workload_template::Column::Uuid.eq(id))
