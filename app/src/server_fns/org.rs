@@ -22,15 +22,13 @@ pub struct OrgUnits {
 #[server]
 pub async fn organization() -> Result<OrgUnits, UiError> {
     use super::ssr::{caller, ui};
-    use rota_control::services::{org, require_admin, units};
     let (rota, who) = caller()?;
-    require_admin(&who).map_err(ui)?;
+    let (projects, departments) = rota_control::services::org::organization(&rota, &who)
+        .await
+        .map_err(ui)?;
     Ok(OrgUnits {
-        projects: org::list_projects(&rota).await.map_err(ui)?.projects,
-        departments: units::list_departments(&rota)
-            .await
-            .map_err(ui)?
-            .departments,
+        projects,
+        departments,
     })
 }
 
@@ -39,8 +37,7 @@ pub async fn organization() -> Result<OrgUnits, UiError> {
 pub async fn unit_shares() -> Result<Vec<Share>, UiError> {
     use super::ssr::{caller, ui};
     let (rota, who) = caller()?;
-    rota_control::services::require_admin(&who).map_err(ui)?;
-    Ok(rota.metrics.shares())
+    rota_control::services::org::unit_shares(&rota, &who).map_err(ui)
 }
 
 /// The projects the signed-in user may submit to, and every department (for asset scopes).
@@ -85,15 +82,10 @@ pub async fn my_units() -> Result<Units, UiError> {
     use super::ssr::{caller, ui};
     use rota_control::services::{org, units};
     let (rota, who) = caller()?;
-    let every_project = org::list_projects(&rota)
-        .await
-        .map_err(ui)?
-        .projects
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let all = org::list_projects(&rota).await.map_err(ui)?.projects;
+    let every_project = all.iter().map(|p| (p.id.clone(), p.name.clone())).collect();
     Ok(Units {
-        projects: org::projects_for(&rota, &who).await.map_err(ui)?,
+        projects: org::submittable(&rota, &who, all).await.map_err(ui)?,
         every_project,
         departments: units::list_departments(&rota)
             .await

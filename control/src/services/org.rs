@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use rota_api::ApiError;
-use rota_api::wire::{GpuQuota, NodePoolRef, Project, ProjectList, UnitResources};
+use rota_api::wire::{GpuQuota, NodePoolRef, Project, ProjectList, UnitResources, UnitShare};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
@@ -77,10 +77,13 @@ pub async fn list_projects(rota: &Rota) -> ControlResult<ProjectList> {
     Ok(ProjectList { projects })
 }
 
-/// The projects `who` may submit workloads to: every one for an admin, their own for a
-/// researcher, none for a viewer.
-pub async fn projects_for(rota: &Rota, who: &Principal) -> ControlResult<Vec<Project>> {
-    let all = list_projects(rota).await?.projects;
+/// Of `all` the cluster's projects, those `who` may submit workloads to: every one for an admin,
+/// their own for a researcher, none for a viewer.
+pub async fn submittable(
+    rota: &Rota,
+    who: &Principal,
+    all: Vec<Project>,
+) -> ControlResult<Vec<Project>> {
     match who.role {
         Role::Admin => Ok(all),
         Role::Viewer => Ok(Vec::new()),
@@ -98,6 +101,24 @@ pub async fn projects_for(rota: &Rota, who: &Principal) -> ControlResult<Vec<Pro
             Ok(all.into_iter().filter(|p| mine.contains(&p.id)).collect())
         }
     }
+}
+
+/// Every project and department with its quotas, as an admin edits them (admins only).
+pub async fn organization(
+    rota: &Rota,
+    who: &Principal,
+) -> ControlResult<(Vec<Project>, Vec<rota_api::wire::Department>)> {
+    require_admin(who)?;
+    Ok((
+        list_projects(rota).await?.projects,
+        super::units::list_departments(rota).await?.departments,
+    ))
+}
+
+/// What the last scheduling cycle computed for each unit in each pool (admins only).
+pub fn unit_shares(rota: &Rota, who: &Principal) -> ControlResult<Vec<UnitShare>> {
+    require_admin(who)?;
+    Ok(rota.metrics.shares())
 }
 
 /// A project by its id (as the API writes it) or its name.
