@@ -593,3 +593,63 @@ on_both!(
         );
     }
 );
+
+on_both!(
+    submissions_queued_together_stand_or_fall_alone,
+    |store, _url| async move {
+        let (rota, _control) = quickstart(store).await;
+        let who = admin();
+        let submitted = || async {
+            event::Entity::find()
+                .all(&rota.store.db)
+                .await
+                .expect("events")
+                .into_iter()
+                .filter(|e| e.kind == "Submitted")
+                .count()
+        };
+        let before = workload::Entity::find()
+            .count(&rota.store.db)
+            .await
+            .expect("count");
+        let events_before = submitted().await;
+        // Forty submissions at once, so that they queue and are written together; ten of them
+        // reuse a name another one also asks for.
+        let mut running = tokio::task::JoinSet::new();
+        for i in 0..40 {
+            let (rota, who) = (rota.clone(), who.clone());
+            let name = format!("burst-{}", i % 30);
+            running.spawn(async move {
+                let result =
+                    workloads::submit(&rota, &who, training(&rota, &name, "team-a", 1.0)).await;
+                (name, result)
+            });
+        }
+        let mut stored = std::collections::BTreeSet::new();
+        let mut refused = 0;
+        while let Some(joined) = running.join_next().await {
+            let (name, result) = joined.expect("no panic");
+            match result {
+                Ok(w) => {
+                    assert_eq!(w.name, name);
+                    assert!(stored.insert(name), "one name, one workload");
+                }
+                Err(e) => {
+                    assert_eq!(code(e), ErrorCode::Conflict, "{name}");
+                    refused += 1;
+                }
+            }
+        }
+        assert_eq!((stored.len(), refused), (30, 10));
+        let rows = workload::Entity::find()
+            .all(&rota.store.db)
+            .await
+            .expect("rows");
+        assert_eq!(rows.len() as u64, before + 30, "nothing refused was kept");
+        assert_eq!(
+            submitted().await,
+            events_before + 30,
+            "one Submitted event per workload"
+        );
+    }
+);

@@ -231,6 +231,7 @@ pub(crate) async fn commit(
     // gets one line when a workload first waits, as an event and as its phase reason, so that
     // the history says why it waited even across restarts.
     let mut first_waits = Vec::new();
+    let mut by_reason: BTreeMap<String, Vec<i32>> = BTreeMap::new();
     for (&id, reason) in &plan.pending {
         let id = row_id(id)?;
         let Some(w) = loaded
@@ -244,11 +245,7 @@ pub(crate) async fn commit(
             continue;
         }
         let text = reason.to_string();
-        workload::Entity::update_many()
-            .col_expr(workload::Column::PhaseReason, Expr::value(text.clone()))
-            .filter(workload::Column::Id.eq(id))
-            .exec(txn)
-            .await?;
+        by_reason.entry(text.clone()).or_default().push(id);
         first_waits.push(event::ActiveModel {
             id: NotSet,
             workload_id: Set(Some(id)),
@@ -256,6 +253,16 @@ pub(crate) async fn commit(
             message: Set(text),
             created_at: Set(now),
         });
+    }
+    // Workloads that wait for the same reason are written together.
+    for (text, ids) in &by_reason {
+        for chunk in ids.chunks(500) {
+            workload::Entity::update_many()
+                .col_expr(workload::Column::PhaseReason, Expr::value(text.clone()))
+                .filter(workload::Column::Id.is_in(chunk.iter().copied()))
+                .exec(txn)
+                .await?;
+        }
     }
     for chunk in first_waits.chunks(500) {
         event::Entity::insert_many(chunk.to_vec()).exec(txn).await?;

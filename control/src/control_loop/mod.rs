@@ -303,24 +303,36 @@ impl Control {
         loaded: &mut snapshot::Loaded,
         changes: &[Change],
     ) -> ControlResult<()> {
+        // The new workloads, read together (a burst of submissions is one query, not one each).
+        let new: Vec<i32> = changes
+            .iter()
+            .filter_map(|c| match *c {
+                Change::Submitted(id) if !loaded.workloads.contains_key(&id) => Some(id),
+                _ => None,
+            })
+            .collect();
+        let mut fetched = BTreeMap::new();
+        for chunk in new.chunks(500) {
+            for row in
+                snapshot::live_workloads(&self.store.db, self.cluster_id, Some(chunk)).await?
+            {
+                fetched.insert(row.id, row);
+            }
+        }
         for change in changes {
             match *change {
                 Change::Submitted(id) => {
-                    if loaded.workloads.contains_key(&id) {
+                    let Some(row) = fetched.remove(&id) else {
                         continue;
-                    }
-                    for row in
-                        snapshot::live_workloads(&self.store.db, self.cluster_id, Some(id)).await?
-                    {
-                        let w = snapshot::to_workload(
-                            &row,
-                            Vec::new(),
-                            &loaded.project_names,
-                            &loaded.node_names,
-                        )?;
-                        loaded.snapshot.workloads.push(w);
-                        loaded.workloads.insert(row.id, row);
-                    }
+                    };
+                    let w = snapshot::to_workload(
+                        &row,
+                        Vec::new(),
+                        &loaded.project_names,
+                        &loaded.node_names,
+                    )?;
+                    loaded.snapshot.workloads.push(w);
+                    loaded.workloads.insert(row.id, row);
                 }
                 Change::Ended(id) => {
                     let key = u64::try_from(id).unwrap_or(0);

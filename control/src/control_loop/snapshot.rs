@@ -204,11 +204,11 @@ pub(crate) async fn load(db: &impl ConnectionTrait, cluster_id: i32) -> ControlR
     })
 }
 
-/// Live workloads (or the one with row id `only`), with only the columns scheduling needs.
+/// Live workloads (or those among the row ids `only`), with only the columns scheduling needs.
 pub(crate) async fn live_workloads(
     db: &impl ConnectionTrait,
     cluster_id: i32,
-    only: Option<i32>,
+    only: Option<&[i32]>,
 ) -> ControlResult<Vec<LiveWorkload>> {
     let mut q = workload::Entity::find()
         .select_only()
@@ -232,8 +232,8 @@ pub(crate) async fn live_workloads(
         ])
         .filter(workload::Column::ClusterId.eq(cluster_id))
         .filter(workload::Column::EndedAt.is_null());
-    if let Some(id) = only {
-        q = q.filter(workload::Column::Id.eq(id));
+    if let Some(ids) = only {
+        q = q.filter(workload::Column::Id.is_in(ids.iter().copied()));
     }
     Ok(q.order_by_asc(workload::Column::Id)
         .into_model::<LiveWorkload>()

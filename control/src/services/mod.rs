@@ -15,12 +15,13 @@ use crate::executor::Executor;
 use crate::metrics::Metrics;
 use crate::seed::{self, Seeded};
 use crate::store::Store;
-use crate::store::entity::{cluster as cluster_row, project, user_project};
+use crate::store::entity::{cluster as cluster_row, department, project, user_project};
 
 pub mod access;
 pub mod asset_wire;
 pub mod assets;
 pub mod cluster;
+mod intake;
 pub mod org;
 pub mod preview;
 pub mod session;
@@ -48,9 +49,11 @@ pub struct Rota {
     pub metrics: Metrics,
     /// Why each workload waits, as the last cycle said.
     pub reasons: Reasons,
-    /// The cluster's projects, read once and dropped whenever the organization changes (every
-    /// submission looks its project up).
-    projects: Arc<tokio::sync::RwLock<Option<Arc<Vec<project::Model>>>>>,
+    /// The cluster's projects and departments, read once and dropped whenever the organization
+    /// changes (every submission looks its project up).
+    directory: Arc<tokio::sync::RwLock<Option<Arc<Directory>>>>,
+    /// Writes submissions, several to a transaction under load.
+    intake: intake::Intake,
 }
 
 impl Rota {
@@ -80,6 +83,7 @@ impl Rota {
             reasons.clone(),
         );
         let rota = Rota {
+            intake: intake::Intake::start(store.clone()),
             store,
             wake,
             signer: Arc::new(signer),
@@ -89,32 +93,40 @@ impl Rota {
             throttle: Arc::default(),
             metrics,
             reasons,
-            projects: Arc::default(),
+            directory: Arc::default(),
         };
         Ok((rota, control, seeded))
     }
 
-    /// The cluster's projects (from memory once read).
-    pub async fn projects(&self) -> ControlResult<Arc<Vec<project::Model>>> {
-        if let Some(p) = self.projects.read().await.as_ref() {
-            return Ok(p.clone());
+    /// The cluster's projects and department names (from memory once read).
+    pub(crate) async fn directory(&self) -> ControlResult<Arc<Directory>> {
+        if let Some(d) = self.directory.read().await.as_ref() {
+            return Ok(d.clone());
         }
-        let mut slot = self.projects.write().await;
-        let rows = Arc::new(
-            project::Entity::find()
-                .filter(project::Column::ClusterId.eq(self.cluster_id))
-                .order_by_asc(project::Column::Id)
-                .all(&self.store.db)
-                .await?,
-        );
-        *slot = Some(rows.clone());
-        Ok(rows)
+        let mut slot = self.directory.write().await;
+        let projects = project::Entity::find()
+            .filter(project::Column::ClusterId.eq(self.cluster_id))
+            .order_by_asc(project::Column::Id)
+            .all(&self.store.db)
+            .await?;
+        let departments = department::Entity::find()
+            .all(&self.store.db)
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.name))
+            .collect();
+        let read = Arc::new(Directory {
+            projects,
+            departments,
+        });
+        *slot = Some(read.clone());
+        Ok(read)
     }
 
     /// Projects, departments or quotas changed (and committed): forget what is cached and have
     /// the scheduling loop read the organization again.
     pub async fn organization_changed(&self) {
-        *self.projects.write().await = None;
+        *self.directory.write().await = None;
         self.wake.changed(crate::control_loop::Change::Organization);
     }
 
@@ -122,6 +134,13 @@ impl Rota {
     pub fn authenticate(&self, token: &str) -> Result<Principal, ApiError> {
         self.signer.verify(token)
     }
+}
+
+/// The cluster's projects, and the names of departments by row id.
+#[derive(Debug, Default)]
+pub(crate) struct Directory {
+    pub projects: Vec<project::Model>,
+    pub departments: std::collections::BTreeMap<i32, String>,
 }
 
 /// Refuses anyone but an admin.

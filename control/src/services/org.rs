@@ -123,7 +123,8 @@ pub fn unit_shares(rota: &Rota, who: &Principal) -> ControlResult<Vec<UnitShare>
 
 /// A project by its id (as the API writes it) or its name.
 pub async fn find_project(rota: &Rota, id_or_name: &str) -> ControlResult<project::Model> {
-    let projects = rota.projects().await?;
+    let directory = rota.directory().await?;
+    let projects = &directory.projects;
     let found = match id_or_name.parse::<i32>() {
         Ok(id) => projects.iter().find(|p| p.id == id),
         Err(_) => projects.iter().find(|p| p.name == id_or_name),

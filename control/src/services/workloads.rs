@@ -15,6 +15,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use super::intake::NewWorkload;
 use super::org::find_project;
 use super::{Rota, require_project_writer};
 use crate::auth::Principal;
@@ -249,16 +250,8 @@ pub async fn submit(
     let env_json = serde_json::to_string(&req.spec.environment_variables)
         .map_err(|e| ControlError::Corrupt(e.to_string()))?;
     let now = now_ms();
-    let txn = rota.store.write().await?;
-    // The partial unique index on live names refuses a duplicate inside this transaction.
-    let duplicate = || {
-        ApiError::conflict(format!(
-            "a workload called {} already exists in project {}",
-            name, project.name
-        ))
-    };
     let uuid = uuid::Uuid::new_v4().to_string();
-    let inserted = workload::Entity::insert(workload::ActiveModel {
+    let row = workload::ActiveModel {
         id: NotSet,
         uuid: Set(uuid.clone()),
         name: Set(name.clone()),
@@ -285,27 +278,26 @@ pub async fn submit(
         started_at: Set(None),
         phase_since: Set(Some(now)),
         ended_at: Set(None),
-    })
-    .exec(&txn)
-    .await
-    .map_err(|e| {
-        if is_unique_violation(&e) {
-            ControlError::from(duplicate())
-        } else {
-            e.into()
-        }
-    })?;
-    insert_event(
-        &txn,
-        Some(inserted.last_insert_id),
-        "Submitted",
-        format!("submitted by {}", who.name),
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    rota.wake
-        .changed(Change::Submitted(inserted.last_insert_id));
+    };
+    // One transaction for the workload and its `Submitted` event, shared with the submissions
+    // queued beside it; the partial unique index on live names refuses a duplicate.
+    let id = rota
+        .intake
+        .write(NewWorkload {
+            row,
+            message: format!("submitted by {}", who.name),
+            at: now,
+        })
+        .await
+        .map_err(|e| match e {
+            ControlError::Store(e) if is_unique_violation(&e) => ApiError::conflict(format!(
+                "a workload called {} already exists in project {}",
+                name, project.name
+            ))
+            .into(),
+            e => e,
+        })?;
+    rota.wake.changed(Change::Submitted(id));
     // What was just written, without reading it back: the submission path stays short.
     let requested_gpus = match gpu {
         GpuAsk::Devices(n) => f64::from(n),
@@ -322,10 +314,7 @@ pub async fn submit(
         project_name: project.name,
         department_id: project.department_id.map(|d| d.to_string()),
         department_name: match project.department_id {
-            Some(d) => department::Entity::find_by_id(d)
-                .one(&rota.store.db)
-                .await?
-                .map(|d| d.name),
+            Some(d) => rota.directory().await?.departments.get(&d).cloned(),
             None => None,
         },
         cluster_id: rota.cluster_uuid.clone(),
