@@ -2,7 +2,7 @@
 //! debounced; it reads a snapshot, asks `rota_scheduler` for a plan, commits the plan in one
 //! transaction, then has the executor carry it out — until a cycle changes nothing.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -69,8 +69,13 @@ impl Wake {
 
     /// Records a change (after its transaction committed) and wakes the loop.
     pub fn changed(&self, change: Change) {
+        self.changed_all([change]);
+    }
+
+    /// Records changes committed together, and wakes the loop once.
+    pub fn changed_all(&self, all: impl IntoIterator<Item = Change>) {
         if let Ok(mut changes) = self.changes.lock() {
-            changes.push(change);
+            changes.extend(all);
         }
         self.announce();
         self.wake();
@@ -98,8 +103,10 @@ impl Wake {
     }
 }
 
-/// How long the loop trusts its snapshot before it reads the store again anyway.
-const FULL_RELOAD: Duration = Duration::from_secs(5);
+/// How long the loop trusts its snapshot, by default, before it checks it against the store's
+/// fingerprint (live workloads, the newest, their pods): a few counting queries, not a read of
+/// every row.
+pub const CHECK_EVERY: Duration = Duration::from_secs(5);
 
 /// Why each workload waits, as the last cycle said: derived data, kept in memory and shared with
 /// the services that show workloads.
@@ -152,6 +159,8 @@ pub struct Control {
     pub debounce: Duration,
     /// How often it runs without being woken (durations end, executors report).
     pub tick: Duration,
+    /// How long it trusts its kept snapshot before checking it against the store.
+    pub check_every: Duration,
 }
 
 impl Control {
@@ -174,6 +183,7 @@ impl Control {
             cache: Arc::default(),
             debounce: Duration::from_millis(2),
             tick: Duration::from_millis(500),
+            check_every: CHECK_EVERY,
         }
     }
 
@@ -204,7 +214,7 @@ impl Control {
             let started = Instant::now();
             let mut phases = PhaseTimes::default();
             let mut cache = self.cache.lock().await;
-            self.refresh(&mut cache, exits > 0).await?;
+            let whole = self.refresh(&mut cache).await?;
             let Some((loaded, _)) = cache.as_mut() else {
                 return Err(crate::ControlError::Corrupt(
                     "the snapshot cache is empty".into(),
@@ -254,6 +264,16 @@ impl Control {
             phases.commit = committing.elapsed();
             self.reasons.replace(&plan);
             self.metrics.record(&plan, started.elapsed(), phases);
+            tracing::debug!(
+                cycle_ms = started.elapsed().as_secs_f64() * 1e3,
+                load_ms = phases.load.as_secs_f64() * 1e3,
+                commit_ms = phases.commit.as_secs_f64() * 1e3,
+                read_whole = whole,
+                binds = plan.binds.len(),
+                evictions = plan.evictions.len(),
+                pending = plan.pending.len(),
+                "scheduling cycle"
+            );
             for stop in &orders.stops {
                 self.executor.stop(stop);
             }
@@ -272,30 +292,69 @@ impl Control {
         Ok(settled)
     }
 
-    /// Brings the cached snapshot up to date: the changes services reported, or the whole store
-    /// when there is no cache, it is old, the organization changed, or workloads exited.
+    /// Brings the cached snapshot up to date with the changes services (and exits) reported: the
+    /// organization read again when it changed, new workloads read, ended ones dropped. Reads
+    /// the store whole only when there is no snapshot yet or the kept one no longer matches the
+    /// store's fingerprint (then it answers true).
     async fn refresh(
         &self,
         cache: &mut Option<(snapshot::Loaded, Instant)>,
-        exited: bool,
-    ) -> ControlResult<()> {
-        let changes = self.wake.drain();
-        let stale = exited
-            || changes.contains(&Change::Organization)
-            || cache
-                .as_ref()
-                .is_none_or(|(_, at)| at.elapsed() > FULL_RELOAD);
-        if !stale
-            && let Some((loaded, _)) = cache.as_mut()
-            && self.apply_changes(loaded, &changes).await.is_ok()
-        {
-            return Ok(());
+    ) -> ControlResult<bool> {
+        if let Some((loaded, checked)) = cache.as_mut() {
+            match self.keep_up(loaded, checked).await {
+                Ok(true) => return Ok(false),
+                Ok(false) => {
+                    tracing::warn!(
+                        "the kept snapshot no longer matches the store; reading it whole"
+                    );
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "updating the kept snapshot failed; reading it whole");
+                }
+            }
         }
         *cache = Some((
             snapshot::load(&self.store.db, self.cluster_id).await?,
             Instant::now(),
         ));
-        Ok(())
+        Ok(true)
+    }
+
+    /// Applies the reported changes to `loaded`; every `check_every` also compares it with the
+    /// store's fingerprint. False when they differ even after the changes reported meanwhile.
+    async fn keep_up(
+        &self,
+        loaded: &mut snapshot::Loaded,
+        checked: &mut Instant,
+    ) -> ControlResult<bool> {
+        let check = checked.elapsed() >= self.check_every;
+        for attempt in 0..2 {
+            let changes = self.wake.drain();
+            if changes.contains(&Change::Organization) {
+                loaded.reorganize(
+                    snapshot::load_organization(&self.store.db, self.cluster_id).await?,
+                )?;
+            }
+            self.apply_changes(loaded, &changes).await?;
+            if !check {
+                return Ok(true);
+            }
+            let store =
+                snapshot::fingerprint(&self.store.db, self.cluster_id, loaded.check_bound())
+                    .await?;
+            if loaded.agrees_with(store) {
+                *checked = Instant::now();
+                return Ok(true);
+            }
+            if attempt == 0 {
+                // A deletion may have committed a moment before it was reported.
+                tokio::task::yield_now().await;
+            } else {
+                let kept = loaded.fingerprint();
+                tracing::warn!(?store, ?kept, "the kept snapshot differs from the store");
+            }
+        }
+        Ok(false)
     }
 
     async fn apply_changes(
@@ -303,43 +362,47 @@ impl Control {
         loaded: &mut snapshot::Loaded,
         changes: &[Change],
     ) -> ControlResult<()> {
-        // The new workloads, read together (a burst of submissions is one query, not one each).
-        let new: Vec<i32> = changes
+        let ended: BTreeSet<i32> = changes
             .iter()
             .filter_map(|c| match *c {
-                Change::Submitted(id) if !loaded.workloads.contains_key(&id) => Some(id),
+                Change::Ended(id) => Some(id),
                 _ => None,
             })
             .collect();
-        let mut fetched = BTreeMap::new();
+        // The new workloads, read together (a burst of submissions is one query, not one each),
+        // in the order they were submitted.
+        let mut new: Vec<i32> = changes
+            .iter()
+            .filter_map(|c| match *c {
+                Change::Submitted(id)
+                    if !loaded.workloads.contains_key(&id) && !ended.contains(&id) =>
+                {
+                    Some(id)
+                }
+                _ => None,
+            })
+            .collect();
+        new.sort_unstable();
+        new.dedup();
+        if !ended.is_empty() {
+            loaded
+                .snapshot
+                .workloads
+                .retain(|w| i32::try_from(w.id).map_or(true, |id| !ended.contains(&id)));
+            loaded.workloads.retain(|id, _| !ended.contains(id));
+        }
         for chunk in new.chunks(500) {
             for row in
                 snapshot::live_workloads(&self.store.db, self.cluster_id, Some(chunk)).await?
             {
-                fetched.insert(row.id, row);
-            }
-        }
-        for change in changes {
-            match *change {
-                Change::Submitted(id) => {
-                    let Some(row) = fetched.remove(&id) else {
-                        continue;
-                    };
-                    let w = snapshot::to_workload(
-                        &row,
-                        Vec::new(),
-                        &loaded.project_names,
-                        &loaded.node_names,
-                    )?;
-                    loaded.snapshot.workloads.push(w);
-                    loaded.workloads.insert(row.id, row);
-                }
-                Change::Ended(id) => {
-                    let key = u64::try_from(id).unwrap_or(0);
-                    loaded.snapshot.workloads.retain(|w| w.id != key);
-                    loaded.workloads.remove(&id);
-                }
-                Change::Organization => {}
+                let w = snapshot::to_workload(
+                    &row,
+                    Vec::new(),
+                    &loaded.project_names,
+                    &loaded.node_names,
+                )?;
+                loaded.snapshot.workloads.push(w);
+                loaded.workloads.insert(row.id, row);
             }
         }
         Ok(())
@@ -347,8 +410,14 @@ impl Control {
 
     /// Ends the workloads whose pods the executor says have ended.
     async fn reap_exits(&self) -> ControlResult<usize> {
+        // Only workloads with a duration end by themselves on the simulated cluster: when the
+        // snapshot holds none, there is nothing to ask the store.
+        if let Some((loaded, _)) = self.cache.lock().await.as_ref()
+            && loaded.workloads.values().all(|w| w.duration_secs.is_none())
+        {
+            return Ok(0);
+        }
         let db = &self.store.db;
-        // Only workloads with a duration end by themselves on the simulated cluster.
         let timed: std::collections::BTreeMap<i32, Option<i64>> = workload::Entity::find()
             .filter(workload::Column::ClusterId.eq(self.cluster_id))
             .filter(workload::Column::EndedAt.is_null())
@@ -403,6 +472,9 @@ impl Control {
             .await?;
         }
         txn.commit().await?;
+        for exit in &exits {
+            self.wake.changed(Change::Ended(exit.workload_id));
+        }
         Ok(exits.len())
     }
 }
@@ -457,3 +529,6 @@ fn schedule(
     lap(&mut phases.preempt);
     Ok(cycle.finish())
 }
+
+#[cfg(test)]
+mod tests;

@@ -7,8 +7,8 @@ use rota_scheduler::{
     Snapshot, Workload, WorkloadKind,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait,
 };
 
 use crate::error::{ControlError, ControlResult};
@@ -33,6 +33,8 @@ pub(crate) struct LiveWorkload {
     pub preemptible: bool,
     pub nominated: bool,
     pub phase_reason: Option<String>,
+    /// On the simulated cluster, how long it runs (none: until deleted).
+    pub duration_secs: Option<i64>,
 }
 
 /// A snapshot and what the commit needs to map it back onto rows.
@@ -49,6 +51,9 @@ pub(crate) struct Loaded {
     pub project_names: BTreeMap<i32, String>,
     /// Node names by row id.
     pub node_names: BTreeMap<i32, String>,
+    /// The newest live workload the store had at the last check that had not been reported yet:
+    /// by the next check it must be here (or have ended).
+    pub awaited: Option<i32>,
 }
 
 pub(crate) fn kind_of(s: &str) -> ControlResult<WorkloadKind> {
@@ -74,8 +79,161 @@ pub(crate) fn gpu_of(kind: &str, amount: i64) -> ControlResult<GpuRequest> {
     }
 }
 
+/// The cluster's nodes and org tree, and the maps from row ids to names.
+#[derive(Debug)]
+pub(crate) struct Organization {
+    pub nodes: Vec<Node>,
+    pub departments: Vec<Department>,
+    pub projects: Vec<Project>,
+    pub node_ids: BTreeMap<String, i32>,
+    pub placements: BTreeMap<String, rota_scheduler::PlacementStrategy>,
+    pub project_names: BTreeMap<i32, String>,
+    pub node_names: BTreeMap<i32, String>,
+}
+
 /// Loads the cluster's nodes, org tree and live workloads.
 pub(crate) async fn load(db: &impl ConnectionTrait, cluster_id: i32) -> ControlResult<Loaded> {
+    let org = load_organization(db, cluster_id).await?;
+    let live = live_workloads(db, cluster_id, None).await?;
+    let mut pods_of: BTreeMap<i32, Vec<pod::Model>> = BTreeMap::new();
+    for p in pod::Entity::find()
+        .order_by_asc(pod::Column::PodIndex)
+        .all(db)
+        .await?
+    {
+        pods_of.entry(p.workload_id).or_default().push(p);
+    }
+    let mut workloads = Vec::with_capacity(live.len());
+    for w in &live {
+        let pods = pods_of.remove(&w.id).unwrap_or_default();
+        workloads.push(to_workload(w, pods, &org.project_names, &org.node_names)?);
+    }
+    Ok(Loaded {
+        snapshot: Snapshot {
+            nodes: org.nodes,
+            departments: org.departments,
+            projects: org.projects,
+            workloads,
+        },
+        workloads: live.into_iter().map(|w| (w.id, w)).collect(),
+        node_ids: org.node_ids,
+        placements: org.placements,
+        project_names: org.project_names,
+        node_names: org.node_names,
+        awaited: None,
+    })
+}
+
+impl Loaded {
+    /// Takes a fresh read of the organization (quotas, units, names) and keeps the workloads,
+    /// pointing each at its project's current name. Fails when a workload's project is gone.
+    pub(crate) fn reorganize(&mut self, org: Organization) -> ControlResult<()> {
+        for w in &mut self.snapshot.workloads {
+            let row = i32::try_from(w.id)
+                .ok()
+                .and_then(|id| self.workloads.get(&id))
+                .ok_or_else(|| ControlError::Corrupt(format!("workload {} unknown", w.id)))?;
+            w.project = org
+                .project_names
+                .get(&row.project_id)
+                .cloned()
+                .ok_or_else(|| ControlError::Corrupt(format!("project {}", row.project_id)))?;
+        }
+        self.snapshot.nodes = org.nodes;
+        self.snapshot.departments = org.departments;
+        self.snapshot.projects = org.projects;
+        self.node_ids = org.node_ids;
+        self.placements = org.placements;
+        self.project_names = org.project_names;
+        self.node_names = org.node_names;
+        Ok(())
+    }
+
+    /// What [`fingerprint`] reads from the store, as this snapshot has it.
+    pub(crate) fn fingerprint(&self) -> Fingerprint {
+        Fingerprint {
+            live: self.workloads.len() as u64,
+            pods: self
+                .snapshot
+                .workloads
+                .iter()
+                .map(|w| w.placement.len() as u64)
+                .sum(),
+            newest: self.workloads.keys().next_back().copied(),
+        }
+    }
+
+    /// Whether the store's `fingerprint`, read up to [`Loaded::check_bound`], agrees with this
+    /// snapshot; remembers the store's newer workloads for the next check.
+    pub(crate) fn agrees_with(&mut self, store: Fingerprint) -> bool {
+        let kept = self.fingerprint();
+        if (store.live, store.pods) != (kept.live, kept.pods) {
+            return false;
+        }
+        self.awaited = store.newest.filter(|&n| kept.newest.is_none_or(|k| n > k));
+        true
+    }
+
+    /// The newest row id a check compares: what this snapshot holds, and what the last check
+    /// saw that was not reported yet. Newer workloads may be committed a moment before they are
+    /// reported; they are left to the next check.
+    pub(crate) fn check_bound(&self) -> Option<i32> {
+        self.workloads.keys().next_back().copied().max(self.awaited)
+    }
+}
+
+/// A cheap summary of the live workloads and their pods, to tell whether a kept snapshot still
+/// matches the store without reading it whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fingerprint {
+    /// Live workloads (up to the bound the check was read with).
+    pub live: u64,
+    /// Their pods.
+    pub pods: u64,
+    /// The newest live workload's row id (whatever the bound).
+    pub newest: Option<i32>,
+}
+
+/// Reads the store's [`Fingerprint`] of the cluster's live workloads whose row ids are at most
+/// `bound` (none: no workload).
+pub(crate) async fn fingerprint(
+    db: &impl ConnectionTrait,
+    cluster_id: i32,
+    bound: Option<i32>,
+) -> ControlResult<Fingerprint> {
+    let live_ids = || {
+        workload::Entity::find()
+            .filter(workload::Column::ClusterId.eq(cluster_id))
+            .filter(workload::Column::EndedAt.is_null())
+    };
+    let newest: Option<i32> = live_ids()
+        .select_only()
+        .column_as(workload::Column::Id.max(), "newest")
+        .into_tuple()
+        .one(db)
+        .await?
+        .flatten();
+    let bounded = || live_ids().filter(workload::Column::Id.lte(bound.unwrap_or(0)));
+    let live = bounded().count(db).await?;
+    let pods = pod::Entity::find()
+        .filter(
+            pod::Column::WorkloadId.in_subquery(
+                bounded()
+                    .select_only()
+                    .column(workload::Column::Id)
+                    .into_query(),
+            ),
+        )
+        .count(db)
+        .await?;
+    Ok(Fingerprint { live, pods, newest })
+}
+
+/// Reads the cluster's nodes and org tree.
+pub(crate) async fn load_organization(
+    db: &impl ConnectionTrait,
+    cluster_id: i32,
+) -> ControlResult<Organization> {
     let pools: BTreeMap<i32, node_pool::Model> = node_pool::Entity::find()
         .filter(node_pool::Column::ClusterId.eq(cluster_id))
         .all(db)
@@ -165,20 +323,6 @@ pub(crate) async fn load(db: &impl ConnectionTrait, cluster_id: i32) -> ControlR
             })
         })
         .collect::<ControlResult<Vec<_>>>()?;
-    let live = live_workloads(db, cluster_id, None).await?;
-    let mut pods_of: BTreeMap<i32, Vec<pod::Model>> = BTreeMap::new();
-    for p in pod::Entity::find()
-        .order_by_asc(pod::Column::PodIndex)
-        .all(db)
-        .await?
-    {
-        pods_of.entry(p.workload_id).or_default().push(p);
-    }
-    let mut workloads = Vec::with_capacity(live.len());
-    for w in &live {
-        let pods = pods_of.remove(&w.id).unwrap_or_default();
-        workloads.push(to_workload(w, pods, &project_names, &node_names)?);
-    }
     let placements = pools
         .values()
         .map(|p| {
@@ -189,14 +333,10 @@ pub(crate) async fn load(db: &impl ConnectionTrait, cluster_id: i32) -> ControlR
             (p.name.clone(), strategy)
         })
         .collect();
-    Ok(Loaded {
-        snapshot: Snapshot {
-            nodes,
-            departments,
-            projects,
-            workloads,
-        },
-        workloads: live.into_iter().map(|w| (w.id, w)).collect(),
+    Ok(Organization {
+        nodes,
+        departments,
+        projects,
         node_ids,
         placements,
         project_names,
@@ -229,6 +369,7 @@ pub(crate) async fn live_workloads(
             workload::Column::Preemptible,
             workload::Column::Nominated,
             workload::Column::PhaseReason,
+            workload::Column::DurationSecs,
         ])
         .filter(workload::Column::ClusterId.eq(cluster_id))
         .filter(workload::Column::EndedAt.is_null());

@@ -15,6 +15,7 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ActiveValue, EntityTrait};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::control_loop::{Change, Wake};
 use crate::error::{ControlError, ControlResult};
 use crate::store::Store;
 use crate::store::entity::{event, workload};
@@ -41,20 +42,21 @@ struct Queued {
 #[derive(Debug, Clone)]
 pub(crate) struct Intake {
     store: Store,
+    wake: Wake,
     // Boxed: a row is large and the queue holds many.
     queue: mpsc::Sender<Box<Queued>>,
 }
 
 impl Intake {
     /// Starts the writing task on the current runtime.
-    pub(crate) fn start(store: Store) -> Self {
+    pub(crate) fn start(store: Store, wake: Wake) -> Self {
         let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(store.clone(), rx));
-        Intake { store, queue }
+        tokio::spawn(run(store.clone(), wake.clone(), rx));
+        Intake { store, wake, queue }
     }
 
     /// Writes one submission (with the others queued beside it) and returns its row id once
-    /// committed.
+    /// committed and reported to the scheduling loop.
     pub(crate) async fn write(&self, new: NewWorkload) -> ControlResult<i32> {
         let (reply, answer) = oneshot::channel();
         match self.queue.send(Box::new(Queued { new, reply })).await {
@@ -62,12 +64,12 @@ impl Intake {
                 ControlError::Corrupt("the submission writer stopped before answering".into())
             })?,
             // The writing task is gone (its runtime is shutting down): write it here.
-            Err(mpsc::error::SendError(q)) => write_one(&self.store, q.new).await,
+            Err(mpsc::error::SendError(q)) => write_one(&self.store, &self.wake, q.new).await,
         }
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Box<Queued>>) {
+async fn run(store: Store, wake: Wake, mut rx: mpsc::Receiver<Box<Queued>>) {
     let mut batch: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.recv().await {
         batch.push(*first);
@@ -77,16 +79,18 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Box<Queued>>) {
                 Err(_) => break,
             }
         }
-        write_batch(&store, &mut batch).await;
+        write_batch(&store, &wake, &mut batch).await;
     }
 }
 
-/// Writes `batch` in one transaction, or, when that fails, each in its own; answers every caller
-/// and leaves `batch` empty.
-async fn write_batch(store: &Store, batch: &mut Vec<Queued>) {
+/// Writes `batch` in one transaction, or, when that fails, each in its own; reports what was
+/// committed to the scheduling loop at once (before anyone hears back, so that the loop's view
+/// never lags the store for long), answers every caller and leaves `batch` empty.
+async fn write_batch(store: &Store, wake: &Wake, batch: &mut Vec<Queued>) {
     if batch.len() > 1 {
         let rows: Vec<&NewWorkload> = batch.iter().map(|q| &q.new).collect();
         if let Ok(ids) = insert_all(store, &rows).await {
+            wake.changed_all(ids.iter().map(|&id| Change::Submitted(id)));
             for (q, id) in batch.drain(..).zip(ids) {
                 let _ = q.reply.send(Ok(id));
             }
@@ -94,16 +98,19 @@ async fn write_batch(store: &Store, batch: &mut Vec<Queued>) {
         }
     }
     for q in batch.drain(..) {
-        let result = write_one(store, q.new).await;
+        let result = write_one(store, wake, q.new).await;
         let _ = q.reply.send(result);
     }
 }
 
-async fn write_one(store: &Store, new: NewWorkload) -> ControlResult<i32> {
+async fn write_one(store: &Store, wake: &Wake, new: NewWorkload) -> ControlResult<i32> {
     let ids = insert_all(store, &[&new]).await?;
-    ids.into_iter()
+    let id = ids
+        .into_iter()
         .next()
-        .ok_or_else(|| ControlError::Corrupt("a submitted workload got no row id".into()))
+        .ok_or_else(|| ControlError::Corrupt("a submitted workload got no row id".into()))?;
+    wake.changed(Change::Submitted(id));
+    Ok(id)
 }
 
 /// Inserts the workloads and their `Submitted` events in one transaction; their row ids in the

@@ -83,7 +83,7 @@ impl Rota {
             reasons.clone(),
         );
         let rota = Rota {
-            intake: intake::Intake::start(store.clone()),
+            intake: intake::Intake::start(store.clone(), wake.clone()),
             store,
             wake,
             signer: Arc::new(signer),

@@ -281,8 +281,7 @@ pub async fn submit(
     };
     // One transaction for the workload and its `Submitted` event, shared with the submissions
     // queued beside it; the partial unique index on live names refuses a duplicate.
-    let id = rota
-        .intake
+    rota.intake
         .write(NewWorkload {
             row,
             message: format!("submitted by {}", who.name),
@@ -297,7 +296,6 @@ pub async fn submit(
             .into(),
             e => e,
         })?;
-    rota.wake.changed(Change::Submitted(id));
     // What was just written, without reading it back: the submission path stays short.
     let requested_gpus = match gpu {
         GpuAsk::Devices(n) => f64::from(n),

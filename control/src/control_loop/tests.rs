@@ -1,0 +1,150 @@
+//! The loop's snapshot, kept up to date from the changes it is told of, against one read afresh
+//! from the store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rota_api::wire::{Compute, WorkloadCreationRequest, WorkloadSpec};
+use rota_scheduler::WorkloadKind;
+use sea_orm::ActiveModelTrait;
+use sea_orm::ActiveValue::Set;
+
+use super::snapshot;
+use crate::auth::{Principal, Role};
+use crate::cluster_file::ClusterFile;
+use crate::executor::Simulated;
+use crate::services::Rota;
+use crate::services::org::{self, QuotaChange};
+use crate::services::workloads::{self, Submission};
+use crate::store::Store;
+use crate::store::entity::workload;
+
+fn training(rota: &Rota, name: &str, project: &str, gpus: f64, secs: Option<i64>) -> Submission {
+    Submission {
+        kind: WorkloadKind::Training,
+        request: WorkloadCreationRequest {
+            name: name.into(),
+            project_id: project.into(),
+            cluster_id: rota.cluster_uuid.clone(),
+            spec: WorkloadSpec {
+                image: "gcr.io/run-ai-demo/quickstart".into(),
+                compute: Compute {
+                    gpu_devices_request: Some(gpus),
+                    ..Compute::default()
+                },
+                ..WorkloadSpec::default()
+            },
+            ..WorkloadCreationRequest::default()
+        },
+        duration_secs: secs,
+    }
+}
+
+/// What of a live workload the cache must agree with the store on.
+fn rows(loaded: &snapshot::Loaded) -> Vec<(i32, String, bool, bool)> {
+    loaded
+        .workloads
+        .values()
+        .map(|w| (w.id, w.name.clone(), w.nominated, w.phase_reason.is_some()))
+        .collect()
+}
+
+async fn assert_matches_store(control: &super::Control, rota: &Rota, names: &[&str]) {
+    let cache = control.cache.lock().await;
+    let (kept, _) = cache.as_ref().expect("a snapshot is kept");
+    let fresh = snapshot::load(&rota.store.db, rota.cluster_id)
+        .await
+        .expect("reads");
+    assert_eq!(kept.snapshot, fresh.snapshot);
+    assert_eq!(rows(kept), rows(&fresh));
+    let kept_names: Vec<&str> = kept.workloads.values().map(|w| w.name.as_str()).collect();
+    assert_eq!(kept_names, names);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kept_snapshot_matches_a_fresh_read_after_submissions_deletions_and_exits() {
+    let dir = std::env::temp_dir().join(format!("rota_cache_{}", uuid::Uuid::new_v4().simple()));
+    let store = Store::open(&format!("sqlite://{}/rota.db", dir.display()))
+        .await
+        .expect("store");
+    let file = ClusterFile::load(None).expect("quickstart cluster");
+    let (rota, control, _) = Rota::start(store, &file, Some("cache-test"), Arc::new(Simulated))
+        .await
+        .expect("starts");
+    let who = Principal {
+        user_id: Some(1),
+        name: "admin".into(),
+        role: Role::Admin,
+    };
+    let submit = |name: &'static str, project: &'static str, gpus: f64, secs: Option<i64>| {
+        let (rota, who) = (rota.clone(), who.clone());
+        async move {
+            workloads::submit(&rota, &who, training(&rota, name, project, gpus, secs))
+                .await
+                .expect("submitted")
+        }
+    };
+    submit("short", "team-a", 1.0, Some(1)).await;
+    submit("a2", "team-a", 2.0, None).await;
+    submit("b1", "team-b", 1.0, None).await;
+    control.settle().await.expect("settles");
+    submit("b2", "team-b", 1.0, None).await;
+    submit("gone", "team-b", 4.0, None).await;
+    control.settle().await.expect("settles");
+    workloads::delete(&rota, &who, "team-b/gone")
+        .await
+        .expect("deleted");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let settled = control.settle().await.expect("settles");
+    assert_eq!(settled.exited, 1, "the timed workload ended");
+    submit("late", "team-a", 1.0, None).await;
+    control.settle().await.expect("settles");
+    // A quota change: the organization is read again, the workloads are kept.
+    org::set_project_quota(
+        &rota,
+        &who,
+        "team-b",
+        &QuotaChange {
+            node_pool: "default".into(),
+            deserved: 1.0,
+            limit: None,
+            over_quota_weight: Some(3),
+            rank: None,
+        },
+    )
+    .await
+    .expect("quota");
+    control.settle().await.expect("settles");
+    assert_matches_store(&control, &rota, &["a2", "b1", "b2", "late"]).await;
+
+    // A row written behind the services' back is found by the fingerprint check.
+    let mut control = control;
+    control.check_every = Duration::ZERO;
+    let mut sneaked = <workload::ActiveModel as ActiveModelTrait>::default();
+    sneaked.uuid = Set(uuid::Uuid::new_v4().to_string());
+    sneaked.name = Set("sneaked".into());
+    sneaked.cluster_id = Set(rota.cluster_id);
+    sneaked.project_id = Set(1);
+    sneaked.kind = Set("training".into());
+    sneaked.image = Set("img".into());
+    sneaked.env_json = Set("[]".into());
+    sneaked.pods = Set(1);
+    sneaked.min_pods = Set(1);
+    sneaked.gpu_kind = Set("devices".into());
+    sneaked.gpu_amount = Set(0);
+    sneaked.cpu_millicores = Set(100);
+    sneaked.memory_mib = Set(100);
+    sneaked.priority = Set(50);
+    sneaked.preemptible = Set(true);
+    sneaked.phase = Set("Pending".into());
+    sneaked.nominated = Set(false);
+    sneaked.created_at = Set(0);
+    sneaked.insert(&rota.store.db).await.expect("inserted");
+    // A newer row may just not be reported yet: the first check notes it, the next one reads
+    // the store whole when it is still missing.
+    control.settle().await.expect("settles");
+    control.settle().await.expect("settles");
+    assert_matches_store(&control, &rota, &["a2", "b1", "b2", "late", "sneaked"]).await;
+    rota.store.db.close_by_ref().await.ok();
+    let _ = std::fs::remove_dir_all(dir);
+}
