@@ -28,6 +28,10 @@ pub struct PageArgs {
     /// Page loads to time.
     #[arg(long, default_value_t = 200)]
     samples: u32,
+    /// Seconds to wait after submitting before timing (0: time the page while the scheduler is
+    /// still taking in what was just submitted).
+    #[arg(long, default_value_t = 0.0)]
+    settle: f64,
     /// The page, with its filters and order.
     #[arg(long, default_value = "/workloads")]
     path: String,
@@ -54,6 +58,12 @@ pub fn run(args: &PageArgs) -> anyhow::Result<()> {
     let per_client = args.workloads.div_ceil(clients);
     let prefix = format!("p{:x}", std::process::id());
     submit_many(&args.url, &session, clients, per_client, &prefix)?;
+    ensure!(
+        args.settle.is_finite() && args.settle >= 0.0,
+        "--settle must be a number of seconds ≥ 0 (got {})",
+        args.settle
+    );
+    std::thread::sleep(std::time::Duration::from_secs_f64(args.settle));
     let client = &session.client;
 
     let mut times = Vec::with_capacity(args.samples as usize);

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rota_scheduler::Config;
@@ -131,6 +132,17 @@ impl Reasons {
     }
 }
 
+/// How [`Control::refresh`] brought the kept snapshot up to date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refreshed {
+    /// Nothing was reported since the last cycle.
+    Unchanged,
+    /// Reported changes were applied.
+    Updated,
+    /// The store was read whole.
+    ReadWhole,
+}
+
 /// What one settle did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Settled {
@@ -155,6 +167,8 @@ pub struct Control {
     reasons: Reasons,
     /// The snapshot as the last cycle left it, and when it was last read whole.
     cache: Arc<tokio::sync::Mutex<Option<(snapshot::Loaded, Instant)>>>,
+    /// The last cycle bound, evicted and wrote nothing.
+    quiet: Arc<AtomicBool>,
     /// How long after a wake-up the loop waits for more events before it runs.
     pub debounce: Duration,
     /// How often it runs without being woken (durations end, executors report).
@@ -181,6 +195,7 @@ impl Control {
             metrics,
             reasons,
             cache: Arc::default(),
+            quiet: Arc::default(),
             debounce: Duration::from_millis(2),
             tick: Duration::from_millis(500),
             check_every: CHECK_EVERY,
@@ -214,7 +229,13 @@ impl Control {
             let started = Instant::now();
             let mut phases = PhaseTimes::default();
             let mut cache = self.cache.lock().await;
-            let whole = self.refresh(&mut cache).await?;
+            let refreshed = self.refresh(&mut cache).await?;
+            // The scheduler has no clock: on the same snapshot it makes the same plan. When the
+            // last cycle changed nothing and nothing happened since, another would only repeat it.
+            if exits == 0 && refreshed == Refreshed::Unchanged && self.quiet.load(Ordering::Relaxed)
+            {
+                break;
+            }
             let Some((loaded, _)) = cache.as_mut() else {
                 return Err(crate::ControlError::Corrupt(
                     "the snapshot cache is empty".into(),
@@ -251,6 +272,8 @@ impl Control {
             settled.cycles += 1;
             let committing = Instant::now();
             let wrote = !commit::touched(loaded, &plan)?.is_empty();
+            self.quiet
+                .store(!wrote && plan.is_idle(), Ordering::Relaxed);
             let orders = if wrote {
                 let txn = self.store.write().await?;
                 let orders = commit::commit(&txn, loaded, &plan, now_ms()).await?;
@@ -268,7 +291,7 @@ impl Control {
                 cycle_ms = started.elapsed().as_secs_f64() * 1e3,
                 load_ms = phases.load.as_secs_f64() * 1e3,
                 commit_ms = phases.commit.as_secs_f64() * 1e3,
-                read_whole = whole,
+                read_whole = refreshed == Refreshed::ReadWhole,
                 binds = plan.binds.len(),
                 evictions = plan.evictions.len(),
                 pending = plan.pending.len(),
@@ -295,15 +318,16 @@ impl Control {
     /// Brings the cached snapshot up to date with the changes services (and exits) reported: the
     /// organization read again when it changed, new workloads read, ended ones dropped. Reads
     /// the store whole only when there is no snapshot yet or the kept one no longer matches the
-    /// store's fingerprint (then it answers true).
+    /// store's fingerprint.
     async fn refresh(
         &self,
         cache: &mut Option<(snapshot::Loaded, Instant)>,
-    ) -> ControlResult<bool> {
+    ) -> ControlResult<Refreshed> {
         if let Some((loaded, checked)) = cache.as_mut() {
             match self.keep_up(loaded, checked).await {
-                Ok(true) => return Ok(false),
-                Ok(false) => {
+                Ok(Some(true)) => return Ok(Refreshed::Updated),
+                Ok(Some(false)) => return Ok(Refreshed::Unchanged),
+                Ok(None) => {
                     tracing::warn!(
                         "the kept snapshot no longer matches the store; reading it whole"
                     );
@@ -317,19 +341,22 @@ impl Control {
             snapshot::load(&self.store.db, self.cluster_id).await?,
             Instant::now(),
         ));
-        Ok(true)
+        Ok(Refreshed::ReadWhole)
     }
 
-    /// Applies the reported changes to `loaded`; every `check_every` also compares it with the
-    /// store's fingerprint. False when they differ even after the changes reported meanwhile.
+    /// Applies the reported changes to `loaded` (answering whether there were any); every
+    /// `check_every` also compares it with the store's fingerprint. None when they differ even
+    /// after the changes reported meanwhile.
     async fn keep_up(
         &self,
         loaded: &mut snapshot::Loaded,
         checked: &mut Instant,
-    ) -> ControlResult<bool> {
+    ) -> ControlResult<Option<bool>> {
         let check = checked.elapsed() >= self.check_every;
+        let mut changed = false;
         for attempt in 0..2 {
             let changes = self.wake.drain();
+            changed |= !changes.is_empty();
             if changes.contains(&Change::Organization) {
                 loaded.reorganize(
                     snapshot::load_organization(&self.store.db, self.cluster_id).await?,
@@ -337,14 +364,14 @@ impl Control {
             }
             self.apply_changes(loaded, &changes).await?;
             if !check {
-                return Ok(true);
+                return Ok(Some(changed));
             }
             let store =
                 snapshot::fingerprint(&self.store.db, self.cluster_id, loaded.check_bound())
                     .await?;
             if loaded.agrees_with(store) {
                 *checked = Instant::now();
-                return Ok(true);
+                return Ok(Some(changed));
             }
             if attempt == 0 {
                 // A deletion may have committed a moment before it was reported.
@@ -354,7 +381,7 @@ impl Control {
                 tracing::warn!(?store, ?kept, "the kept snapshot differs from the store");
             }
         }
-        Ok(false)
+        Ok(None)
     }
 
     async fn apply_changes(

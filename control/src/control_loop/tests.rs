@@ -148,3 +148,41 @@ async fn the_kept_snapshot_matches_a_fresh_read_after_submissions_deletions_and_
     rota.store.db.close_by_ref().await.ok();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_settled_cluster_is_not_scheduled_again_until_something_happens() {
+    let dir = std::env::temp_dir().join(format!("rota_quiet_{}", uuid::Uuid::new_v4().simple()));
+    let store = Store::open(&format!("sqlite://{}/rota.db", dir.display()))
+        .await
+        .expect("store");
+    let file = ClusterFile::load(None).expect("quickstart cluster");
+    let (rota, control, _) = Rota::start(store, &file, Some("quiet-test"), Arc::new(Simulated))
+        .await
+        .expect("starts");
+    let who = Principal {
+        user_id: Some(1),
+        name: "admin".into(),
+        role: Role::Admin,
+    };
+    for (name, gpus) in [("big", 2.0), ("other", 2.0), ("waits", 2.0)] {
+        workloads::submit(&rota, &who, training(&rota, name, "team-a", gpus, None))
+            .await
+            .expect("submitted");
+    }
+    let first = control.settle().await.expect("settles");
+    assert!(first.cycles >= 1 && first.started == 2, "{first:?}");
+    // One more cycle wrote the first pending reason; from then on nothing changes.
+    control.settle().await.expect("settles");
+    let idle = control.settle().await.expect("settles");
+    assert_eq!(idle.cycles, 0, "nothing happened, so nothing is scheduled");
+    workloads::delete(&rota, &who, "team-a/big")
+        .await
+        .expect("deleted");
+    let after = control.settle().await.expect("settles");
+    assert_eq!(
+        after.started, 1,
+        "the deletion is scheduled at once: {after:?}"
+    );
+    rota.store.db.close_by_ref().await.ok();
+    let _ = std::fs::remove_dir_all(dir);
+}
