@@ -1,6 +1,11 @@
 //! The scheduling loop: woken by events (submit, delete, quota change, pod exit) and by a slow tick,
-//! debounced; it reads a snapshot, asks `rota_scheduler` for a plan, commits the plan in one
-//! transaction, then has the executor carry it out — until a cycle changes nothing.
+//! debounced; it brings its snapshot up to date, asks `rota_scheduler` for a plan, commits the plan
+//! in one transaction, then has the executor carry it out — until a cycle changes nothing.
+//!
+//! The snapshot is read whole once, then kept: services report what they changed ([`Change`]),
+//! the loop applies that and its own plans, and every few seconds it compares a fingerprint of
+//! the store (live workloads, their pods) with what it keeps, reading the store whole again only
+//! when they differ. A tick with nothing new after a cycle that changed nothing runs no cycle.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
