@@ -49,6 +49,44 @@ fn rows(loaded: &snapshot::Loaded) -> Vec<(i32, String, bool, bool)> {
         .collect()
 }
 
+/// A fresh SQLite store with the quickstart cluster seeded, removed when dropped.
+struct Quickstart {
+    rota: Rota,
+    control: super::Control,
+    who: Principal,
+    dir: std::path::PathBuf,
+}
+
+impl Quickstart {
+    async fn start() -> Self {
+        let dir = std::env::temp_dir().join(format!("rota_loop_{}", uuid::Uuid::new_v4().simple()));
+        let store = Store::open(&format!("sqlite://{}/rota.db", dir.display()))
+            .await
+            .expect("store");
+        let file = ClusterFile::load(None).expect("quickstart cluster");
+        let (rota, control, _) = Rota::start(store, &file, Some("loop-test"), Arc::new(Simulated))
+            .await
+            .expect("starts");
+        let who = Principal {
+            user_id: Some(1),
+            name: "admin".into(),
+            role: Role::Admin,
+        };
+        Quickstart {
+            rota,
+            control,
+            who,
+            dir,
+        }
+    }
+}
+
+impl Drop for Quickstart {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 async fn assert_matches_store(control: &super::Control, rota: &Rota, names: &[&str]) {
     let cache = control.cache.lock().await;
     let (kept, _) = cache.as_ref().expect("a snapshot is kept");
@@ -63,19 +101,9 @@ async fn assert_matches_store(control: &super::Control, rota: &Rota, names: &[&s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kept_snapshot_matches_a_fresh_read_after_submissions_deletions_and_exits() {
-    let dir = std::env::temp_dir().join(format!("rota_cache_{}", uuid::Uuid::new_v4().simple()));
-    let store = Store::open(&format!("sqlite://{}/rota.db", dir.display()))
-        .await
-        .expect("store");
-    let file = ClusterFile::load(None).expect("quickstart cluster");
-    let (rota, control, _) = Rota::start(store, &file, Some("cache-test"), Arc::new(Simulated))
-        .await
-        .expect("starts");
-    let who = Principal {
-        user_id: Some(1),
-        name: "admin".into(),
-        role: Role::Admin,
-    };
+    let quickstart = Quickstart::start().await;
+    let (rota, who) = (&quickstart.rota, &quickstart.who);
+    let mut control = quickstart.control.clone();
     let submit = |name: &'static str, project: &'static str, gpus: f64, secs: Option<i64>| {
         let (rota, who) = (rota.clone(), who.clone());
         async move {
@@ -91,7 +119,7 @@ async fn the_kept_snapshot_matches_a_fresh_read_after_submissions_deletions_and_
     submit("b2", "team-b", 1.0, None).await;
     submit("gone", "team-b", 4.0, None).await;
     control.settle().await.expect("settles");
-    workloads::delete(&rota, &who, "team-b/gone")
+    workloads::delete(rota, who, "team-b/gone")
         .await
         .expect("deleted");
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -101,8 +129,8 @@ async fn the_kept_snapshot_matches_a_fresh_read_after_submissions_deletions_and_
     control.settle().await.expect("settles");
     // A quota change: the organization is read again, the workloads are kept.
     org::set_project_quota(
-        &rota,
-        &who,
+        rota,
+        who,
         "team-b",
         &QuotaChange {
             node_pool: "default".into(),
@@ -115,10 +143,9 @@ async fn the_kept_snapshot_matches_a_fresh_read_after_submissions_deletions_and_
     .await
     .expect("quota");
     control.settle().await.expect("settles");
-    assert_matches_store(&control, &rota, &["a2", "b1", "b2", "late"]).await;
+    assert_matches_store(&control, rota, &["a2", "b1", "b2", "late"]).await;
 
     // A row written behind the services' back is found by the fingerprint check.
-    let mut control = control;
     control.check_every = Duration::ZERO;
     let mut sneaked = <workload::ActiveModel as ActiveModelTrait>::default();
     sneaked.uuid = Set(uuid::Uuid::new_v4().to_string());
@@ -144,28 +171,15 @@ async fn the_kept_snapshot_matches_a_fresh_read_after_submissions_deletions_and_
     // the store whole when it is still missing.
     control.settle().await.expect("settles");
     control.settle().await.expect("settles");
-    assert_matches_store(&control, &rota, &["a2", "b1", "b2", "late", "sneaked"]).await;
-    rota.store.db.close_by_ref().await.ok();
-    let _ = std::fs::remove_dir_all(dir);
+    assert_matches_store(&control, rota, &["a2", "b1", "b2", "late", "sneaked"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_settled_cluster_is_not_scheduled_again_until_something_happens() {
-    let dir = std::env::temp_dir().join(format!("rota_quiet_{}", uuid::Uuid::new_v4().simple()));
-    let store = Store::open(&format!("sqlite://{}/rota.db", dir.display()))
-        .await
-        .expect("store");
-    let file = ClusterFile::load(None).expect("quickstart cluster");
-    let (rota, control, _) = Rota::start(store, &file, Some("quiet-test"), Arc::new(Simulated))
-        .await
-        .expect("starts");
-    let who = Principal {
-        user_id: Some(1),
-        name: "admin".into(),
-        role: Role::Admin,
-    };
+    let quickstart = Quickstart::start().await;
+    let (rota, who, control) = (&quickstart.rota, &quickstart.who, &quickstart.control);
     for (name, gpus) in [("big", 2.0), ("other", 2.0), ("waits", 2.0)] {
-        workloads::submit(&rota, &who, training(&rota, name, "team-a", gpus, None))
+        workloads::submit(rota, who, training(rota, name, "team-a", gpus, None))
             .await
             .expect("submitted");
     }
@@ -175,7 +189,7 @@ async fn a_settled_cluster_is_not_scheduled_again_until_something_happens() {
     control.settle().await.expect("settles");
     let idle = control.settle().await.expect("settles");
     assert_eq!(idle.cycles, 0, "nothing happened, so nothing is scheduled");
-    workloads::delete(&rota, &who, "team-a/big")
+    workloads::delete(rota, who, "team-a/big")
         .await
         .expect("deleted");
     let after = control.settle().await.expect("settles");
@@ -183,6 +197,4 @@ async fn a_settled_cluster_is_not_scheduled_again_until_something_happens() {
         after.started, 1,
         "the deletion is scheduled at once: {after:?}"
     );
-    rota.store.db.close_by_ref().await.ok();
-    let _ = std::fs::remove_dir_all(dir);
 }
