@@ -653,3 +653,16 @@ on_both!(
         );
     }
 );
+
+on_both!(
+    every_migration_goes_down_and_up_again,
+    |store, _url| async move {
+        use rota_migrations::{Migrator, MigratorTrait};
+        Migrator::down(&store.db, None).await.expect("down");
+        Migrator::up(&store.db, None).await.expect("up again");
+        let (rota, _control) = quickstart(store).await;
+        workloads::submit(&rota, &admin(), training(&rota, "after", "team-a", 1.0))
+            .await
+            .expect("the schema works again");
+    }
+);

@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_initial;
 mod m20261130_000001_phase_since;
+mod m20261130_000002_live_name_order;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_initial::Migration),
             Box::new(m20261130_000001_phase_since::Migration),
+            Box::new(m20261130_000002_live_name_order::Migration),
         ]
     }
 }
