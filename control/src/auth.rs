@@ -27,13 +27,24 @@ pub fn session_token(cookie_header: &str) -> Option<&str> {
 }
 
 /// The `Set-Cookie` value that keeps `token` for the web app (or, with `None`, forgets it).
-pub fn session_cookie(token: Option<&str>) -> String {
+/// `secure` when the browser reached Rota over HTTPS (a TLS proxy in front says so with
+/// `X-Forwarded-Proto: https`): the cookie is then never sent over plain HTTP.
+pub fn session_cookie(token: Option<&str>, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
     match token {
         Some(t) => format!(
-            "{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Lax; Max-Age={TOKEN_LIFETIME_SECS}"
+            "{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Lax; Max-Age={TOKEN_LIFETIME_SECS}{secure}"
         ),
-        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
     }
+}
+
+/// Whether a request came over HTTPS, as the proxy in front of Rota tells it
+/// (`X-Forwarded-Proto`; Rota itself speaks plain HTTP).
+pub fn forwarded_https(forwarded_proto: Option<&str>) -> bool {
+    forwarded_proto
+        .and_then(|v| v.split(',').next())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
 }
 
 /// What a signed-in caller may do.
@@ -223,8 +234,15 @@ mod tests {
         assert_eq!(session_token("rota_session=tok"), Some("tok"));
         assert_eq!(session_token("xrota_session=tok; rota_session="), None);
         assert_eq!(session_token(""), None);
-        assert!(session_cookie(Some("t")).starts_with("rota_session=t; Path=/; HttpOnly"));
-        assert!(session_cookie(None).ends_with("Max-Age=0"));
+        assert!(session_cookie(Some("t"), false).starts_with("rota_session=t; Path=/; HttpOnly"));
+        assert!(!session_cookie(Some("t"), false).contains("Secure"));
+        assert!(session_cookie(Some("t"), true).ends_with("; Secure"));
+        assert!(session_cookie(None, false).ends_with("Max-Age=0"));
+        assert!(session_cookie(None, true).ends_with("Max-Age=0; Secure"));
+        assert!(forwarded_https(Some("https")));
+        assert!(forwarded_https(Some("HTTPS, http")));
+        assert!(!forwarded_https(Some("http")));
+        assert!(!forwarded_https(None));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 // Hydration and forms: interactive controls respond, refusals are shown, and what was typed stays.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { signIn, startRota, watchErrors } from './support.js';
+import { ADMIN_PASSWORD, signIn, startRota, watchErrors } from './support.js';
 
 test('a refused form shows the reason and keeps the input', async () => {
   const rota = await startRota();
@@ -67,6 +67,30 @@ test('a refused form shows the reason and keeps the input', async () => {
     // The refusals above answer 401 and 409, which Chromium logs; nothing else may be logged.
     const unexpected = errors.filter((e) => !/status of (401|409) /.test(e));
     assert.deepEqual(unexpected, [], `console errors: ${errors.join('\n')}`);
+  } finally {
+    await rota.stop();
+  }
+});
+
+test('the session cookie is Secure when a TLS proxy says the browser came over HTTPS', async () => {
+  const rota = await startRota();
+  try {
+    const html = await (await fetch(`${rota.base}/signin`)).text();
+    const action = html.match(/action="([^"]+)"/)?.[1];
+    assert.ok(action, 'the sign-in form posts somewhere');
+    const cookieFor = async (headers) => {
+      const r = await fetch(`${rota.base}${action}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams({ username: 'admin', password: ADMIN_PASSWORD }),
+      });
+      return r.headers.get('set-cookie') ?? '';
+    };
+    const plain = await cookieFor({});
+    assert.match(plain, /^rota_session=[^;]+; Path=\/; HttpOnly; SameSite=Lax/);
+    assert.doesNotMatch(plain, /Secure/);
+    assert.match(await cookieFor({ 'x-forwarded-proto': 'https' }), /; Secure$/);
   } finally {
     await rota.stop();
   }

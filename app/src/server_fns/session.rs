@@ -52,7 +52,7 @@ pub async fn sign_in(username: String, password: String) -> Result<(), UiError> 
         ..TokenRequest::default()
     };
     let granted = token(&rota, &req).await.map_err(ui)?;
-    set_cookie(&session_cookie(Some(&granted.access_token)));
+    set_cookie(&session_cookie(Some(&granted.access_token), over_https()));
     leptos_axum::redirect("/workloads");
     Ok(())
 }
@@ -61,9 +61,22 @@ pub async fn sign_in(username: String, password: String) -> Result<(), UiError> 
 #[server]
 pub async fn sign_out() -> Result<(), UiError> {
     use rota_control::auth::session_cookie;
-    set_cookie(&session_cookie(None));
+    set_cookie(&session_cookie(None, over_https()));
     leptos_axum::redirect("/signin");
     Ok(())
+}
+
+/// Whether this request reached Rota over HTTPS (through a TLS proxy).
+#[cfg(feature = "ssr")]
+fn over_https() -> bool {
+    use_context::<http::request::Parts>().is_some_and(|parts| {
+        rota_control::auth::forwarded_https(
+            parts
+                .headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok()),
+        )
+    })
 }
 
 #[cfg(feature = "ssr")]
