@@ -332,11 +332,8 @@ impl Control {
             match self.keep_up(loaded, checked).await {
                 Ok(Some(true)) => return Ok(Refreshed::Updated),
                 Ok(Some(false)) => return Ok(Refreshed::Unchanged),
-                Ok(None) => {
-                    tracing::warn!(
-                        "the kept snapshot no longer matches the store; reading it whole"
-                    );
-                }
+                // keep_up logged both fingerprints.
+                Ok(None) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "updating the kept snapshot failed; reading it whole");
                 }
@@ -383,7 +380,11 @@ impl Control {
                 tokio::task::yield_now().await;
             } else {
                 let kept = loaded.fingerprint();
-                tracing::warn!(?store, ?kept, "the kept snapshot differs from the store");
+                tracing::warn!(
+                    ?store,
+                    ?kept,
+                    "the kept snapshot no longer matches the store; reading it whole"
+                );
             }
         }
         Ok(None)
@@ -504,9 +505,8 @@ impl Control {
             .await?;
         }
         txn.commit().await?;
-        for exit in &exits {
-            self.wake.changed(Change::Ended(exit.workload_id));
-        }
+        self.wake
+            .changed_all(exits.iter().map(|exit| Change::Ended(exit.workload_id)));
         Ok(exits.len())
     }
 }
