@@ -209,6 +209,28 @@ pub fn cpu_millicores(field: &str, cores: f64) -> Result<u64, FieldError> {
     Ok((cores * 1000.0).round() as u64)
 }
 
+/// The longest grace period a pod may ask for between SIGTERM and SIGKILL (one hour).
+pub const MAX_GRACE_SECONDS: i64 = 3600;
+
+/// A stop grace period in seconds: 0 to [`MAX_GRACE_SECONDS`].
+pub fn grace_period_seconds(field: &str, seconds: i64) -> Result<u32, FieldError> {
+    if !(0..=MAX_GRACE_SECONDS).contains(&seconds) {
+        return Err(err(
+            field,
+            format!("must be between 0 and {MAX_GRACE_SECONDS} seconds (got {seconds})"),
+        ));
+    }
+    Ok(seconds as u32)
+}
+
+/// An environment variable's name: not empty, no '=' and no NUL (a process could not get it).
+pub fn env_name(field: &str, name: &str) -> Result<(), FieldError> {
+    if name.is_empty() || name.contains('=') || name.contains('\0') {
+        return Err(err(field, "must be a non-empty name without '='"));
+    }
+    Ok(())
+}
+
 /// Pods and gang minimum: 1 ≤ min ≤ pods ≤ [`MAX_PODS`].
 pub fn pods(field: &str, pods: u32, min_pods: Option<u32>) -> Result<(u32, u32), FieldError> {
     if pods == 0 || pods > MAX_PODS {

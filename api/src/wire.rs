@@ -159,6 +159,10 @@ pub struct WorkloadSpec {
     /// Compute per pod.
     #[serde(default)]
     pub compute: Compute,
+    /// Seconds a pod has between SIGTERM and SIGKILL when it is stopped (default 30, at most
+    /// 3600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_period_seconds: Option<i64>,
 }
 
 /// `POST /api/v1/workloads/trainings` and `/workspaces`. Fields Run:ai's models send that Rota does

@@ -9,7 +9,8 @@ mod remote;
 mod sim;
 
 use remote::{
-    JobCommand, KindCommand, ListArgs, LoginArgs, ProjectCommand, SubmitArgs, WorkloadCommand,
+    JobCommand, KindCommand, ListArgs, LoginArgs, LogsArgs, ProjectCommand, SubmitArgs,
+    WorkloadCommand,
 };
 
 /// Rota: GPU quotas, fair sharing and scheduling for research teams.
@@ -40,6 +41,8 @@ enum Command {
     /// Delete a workload (v1: `rota delete job NAME -p P`).
     #[command(subcommand)]
     Delete(JobCommand),
+    /// Show what a workload's pod wrote (v1: `rota logs NAME -p P [-f] [--tail N]`).
+    Logs(LogsArgs),
     /// Trainings (v2).
     #[command(subcommand)]
     Training(KindCommand),
@@ -74,6 +77,7 @@ fn kind(cmd: &KindCommand, kind: &str) -> anyhow::Result<()> {
         KindCommand::List(args) => remote::list(Some(kind), args),
         KindCommand::Describe(args) => remote::describe(args),
         KindCommand::Delete(args) => remote::delete(kind, args),
+        KindCommand::Logs(args) => remote::logs(args),
     }
 }
 
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
         Command::List(args) => remote::list(None, args),
         Command::Describe(JobCommand::Job(args)) => remote::describe(args),
         Command::Delete(JobCommand::Job(args)) => remote::delete("training", args),
+        Command::Logs(args) => remote::logs(args),
         Command::Training(cmd) => kind(cmd, "training"),
         Command::Workspace(cmd) => kind(cmd, "workspace"),
         Command::Workload(WorkloadCommand::List(args)) => remote::list(None, args),

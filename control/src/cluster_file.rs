@@ -1,5 +1,6 @@
-//! The cluster file (`ROTA_CLUSTER`, TOML): the simulated cluster's nodes. Without one, Rota runs
-//! the walkthrough's cluster `local`: two nodes of two GPUs.
+//! The cluster file (`ROTA_CLUSTER`, TOML): which executor runs the pods, and for the simulated
+//! one its nodes. Without one, Rota runs the walkthrough's simulated cluster `local`: two nodes
+//! of two GPUs. The local and Slurm executors report their nodes themselves.
 
 use serde::Deserialize;
 
@@ -22,11 +23,34 @@ gpus = 2
 pub struct ClusterFile {
     /// The cluster's name.
     pub name: String,
+    /// What runs the pods.
+    #[serde(default)]
+    pub executor: ExecutorKind,
     /// Placement of pools not listed in `pools`: `binpack` (default) or `spread`.
     #[serde(default)]
     pub placement: rota_scheduler::PlacementStrategy,
-    /// Its nodes.
+    /// Its nodes (the simulated executor's; the others report theirs).
+    #[serde(default)]
     pub nodes: Vec<NodeSpec>,
+    /// The local executor's settings.
+    #[serde(default)]
+    pub local: Option<crate::executor::local::LocalConfig>,
+    /// The Slurm executor's settings.
+    #[serde(default)]
+    pub slurm: Option<crate::executor::slurm::SlurmConfig>,
+}
+
+/// Which executor runs a cluster's pods.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecutorKind {
+    /// Pods run in the store's imagination (the default; the walkthrough and the tests).
+    #[default]
+    Simulated,
+    /// Pods are processes of this host.
+    Local,
+    /// Pods are Slurm batch jobs.
+    Slurm,
 }
 
 /// One node.
@@ -95,8 +119,29 @@ impl ClusterFile {
         let file: ClusterFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         rota_api::validate::name("name", &file.name)
             .map_err(|e| invalid(format!("{}: {}", e.field, e.message)))?;
-        if file.nodes.is_empty() {
-            return Err(invalid("a cluster needs at least one node".into()));
+        match file.executor {
+            ExecutorKind::Simulated if file.nodes.is_empty() => {
+                return Err(invalid(
+                    "a simulated cluster needs at least one node".into(),
+                ));
+            }
+            ExecutorKind::Local | ExecutorKind::Slurm if !file.nodes.is_empty() => {
+                return Err(invalid(format!(
+                    "nodes: the {} executor reports its own nodes; list none",
+                    if file.executor == ExecutorKind::Local {
+                        "local"
+                    } else {
+                        "slurm"
+                    }
+                )));
+            }
+            _ => {}
+        }
+        if file.local.is_some() && file.executor != ExecutorKind::Local {
+            return Err(invalid("[local] is for executor = \"local\"".into()));
+        }
+        if file.slurm.is_some() && file.executor != ExecutorKind::Slurm {
+            return Err(invalid("[slurm] is for executor = \"slurm\"".into()));
         }
         for (i, n) in file.nodes.iter().enumerate() {
             rota_api::validate::name(&format!("nodes[{i}].name"), &n.name)
@@ -149,5 +194,27 @@ mod tests {
         assert!(err.to_string().contains("unknown field `gpu`"), "{err}");
         let err = ClusterFile::parse("c.toml", "name = \"x\"\nnodes = []\n").unwrap_err();
         assert!(err.to_string().contains("at least one node"), "{err}");
+    }
+
+    #[test]
+    fn a_workstation_names_its_executor_and_no_nodes() {
+        let c = ClusterFile::parse(
+            "ws.toml",
+            "name = \"workstation\"\nexecutor = \"local\"\n[local]\ngpus = 2\n",
+        )
+        .expect("parses");
+        assert_eq!(c.executor, ExecutorKind::Local);
+        assert_eq!(
+            c.local.map(|l| l.gpus),
+            Some(crate::executor::local::Gpus::Count(2))
+        );
+        let err = ClusterFile::parse(
+            "ws.toml",
+            "name = \"w\"\nexecutor = \"local\"\n[[nodes]]\nname = \"n\"\ngpus = 1\n",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("reports its own nodes"), "{err}");
+        let err = ClusterFile::parse("ws.toml", "name = \"w\"\nexecutor = \"k8s\"\n").unwrap_err();
+        assert!(err.to_string().contains("unknown variant"), "{err}");
     }
 }

@@ -10,6 +10,7 @@ pub mod cluster_file;
 pub mod control_loop;
 pub mod error;
 pub mod executor;
+pub mod logs;
 pub mod metrics;
 pub mod seed;
 pub mod services;

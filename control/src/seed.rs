@@ -167,6 +167,9 @@ async fn sync_nodes(
             gpu_memory_mib: Set(spec.gpu_memory_mib as i64),
             cpu_millicores: Set(i64::from(spec.cpu_cores) * 1000),
             memory_mib: Set(i64::from(spec.memory_gib) * 1024),
+            // Up until an executor says otherwise.
+            state: NotSet,
+            state_reason: NotSet,
         };
         match nodes.iter().find(|n| n.name == spec.name) {
             Some(existing) => {

@@ -59,9 +59,15 @@ on_both!(
     |store, _url| async move {
         let file = ClusterFile::load(None).expect("file");
         let exec = std::sync::Arc::new(rota_control::executor::Simulated);
-        let (rota, _, seeded) = Rota::start(store.clone(), &file, None, exec.clone())
-            .await
-            .expect("first start");
+        let (rota, _, seeded) = Rota::start(
+            store.clone(),
+            &file,
+            None,
+            exec.clone(),
+            support::test_logs(),
+        )
+        .await
+        .expect("first start");
         assert!(seeded.first_start);
         let password = seeded
             .generated_password
@@ -75,9 +81,15 @@ on_both!(
             assert_eq!(p.resources[0].gpu.deserved, 2.0);
             assert_eq!(p.resources[0].gpu.limit, -1.0);
         }
-        let (again, _, seeded) = Rota::start(store.clone(), &file, Some("other"), exec)
-            .await
-            .expect("second start");
+        let (again, _, seeded) = Rota::start(
+            store.clone(),
+            &file,
+            Some("other"),
+            exec,
+            support::test_logs(),
+        )
+        .await
+        .expect("second start");
         assert!(!seeded.first_start);
         assert_eq!(seeded.generated_password, None);
         assert_eq!(
@@ -159,12 +171,12 @@ on_both!(
         let history = workloads::events(&rota, "team-a/a1").await.expect("events");
         let kinds: Vec<&str> = history.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(
-            &kinds[..3],
-            ["Submitted", "Scheduled", "Preempted"],
+            &kinds[..4],
+            ["Submitted", "Scheduled", "Running", "Preempted"],
             "{history:?}"
         );
         assert!(
-            history[2]
+            history[3]
                 .message
                 .contains("team-b reclaimed its fair share of GPUs for b2"),
             "{history:?}"
@@ -575,8 +587,20 @@ on_both!(
         );
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         control.settle().await.expect("settles");
+        assert_eq!(
+            workloads::get(&rota, "team-a/short")
+                .await
+                .expect("kept")
+                .phase,
+            "Completed",
+            "a completed workload is kept, with its phase, until it is deleted"
+        );
         assert!(
-            workloads::get(&rota, "team-a/short").await.is_err(),
+            !workloads::list(&rota, &ListFilter::default())
+                .await
+                .expect("list")
+                .iter()
+                .any(|w| w.name == "short"),
             "completed workloads leave the live list"
         );
         assert_eq!(

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_initial;
 mod m20261130_000001_phase_since;
 mod m20261130_000002_live_name_order;
+mod m20261202_000001_pod_lifecycle;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_initial::Migration),
             Box::new(m20261130_000001_phase_since::Migration),
             Box::new(m20261130_000002_live_name_order::Migration),
+            Box::new(m20261202_000001_pod_lifecycle::Migration),
         ]
     }
 }

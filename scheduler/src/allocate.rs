@@ -96,7 +96,7 @@ impl Cycle<'_> {
             if self.state[j] == JobState::Pending
                 && self.index.pools_of(j).get(choice) == Some(&pool)
             {
-                if job.workload.nominated {
+                if job.workload.nominated || self.freed_for.contains_key(&job.workload.id) {
                     nominated.push(j);
                 } else {
                     lists[job.queue].push(j);
@@ -106,6 +106,13 @@ impl Cycle<'_> {
         nominated.sort_by_key(|&j| self.index.jobs[j].workload.submission);
         for j in nominated {
             self.attempt(j, pool);
+            // GPUs still being freed for it: it waits for them, and takes nothing by force.
+            let id = self.index.jobs[j].workload.id;
+            if self.state[j] == JobState::Pending
+                && let Some((victims, action)) = self.freed_for.get(&id).cloned()
+            {
+                self.await_release(j, pool, victims, action);
+            }
         }
         for list in &mut lists {
             list.sort_by_key(|&j| {

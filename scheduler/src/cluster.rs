@@ -122,6 +122,34 @@ impl Cluster {
                 })?;
             }
         }
+        // Stopping pods hold what they held until they are gone. One on a node that is no
+        // longer in the snapshot (removed, or down) holds nothing anyone could be given.
+        let node_by_name: std::collections::BTreeMap<&str, usize> = snapshot
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.name.as_str(), i))
+            .collect();
+        for r in &snapshot.releasing {
+            let Some(&node) = node_by_name.get(r.placement.node.as_str()) else {
+                continue;
+            };
+            let gpu = match r.placement.gpus {
+                GpuSlots::Devices(ref devs) => GpuRequest::Devices(devs.len() as u32),
+                GpuSlots::Shared { portion, .. } => GpuRequest::Portion(portion),
+            };
+            let need = PodNeed {
+                gpu,
+                cpu: r.cpu_millicores as i64,
+                memory: r.memory_mib as i64,
+            };
+            cluster
+                .take_exact(node, &r.placement.gpus, need)
+                .map_err(|what| SnapshotError::OverAllocated {
+                    node: r.placement.node.clone(),
+                    what: format!("{what} (a stopping pod of {})", r.workload_name),
+                })?;
+        }
         cluster.recording = true;
         Ok(cluster)
     }

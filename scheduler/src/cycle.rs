@@ -57,7 +57,10 @@ pub struct Cycle<'a> {
     pub(crate) failure: Vec<Option<(usize, PendingReason)>>,
     /// Jobs in the order allocate considered them: the queue order later actions follow.
     pub(crate) attempt_order: Vec<usize>,
-    pub(crate) awaiting: BTreeMap<usize, (Vec<usize>, Action)>,
+    /// Jobs waiting for GPUs being freed for them: the workloads that free them, and how.
+    pub(crate) awaiting: BTreeMap<usize, (Vec<String>, Action)>,
+    /// Pending workloads that stopping pods ([`Snapshot::releasing`]) are freeing GPUs for.
+    pub(crate) freed_for: BTreeMap<u64, (Vec<String>, Action)>,
     pub(crate) plan: Plan,
     fair_share_done: bool,
 }
@@ -103,6 +106,17 @@ impl<'a> Cycle<'a> {
             p.start_allocated = p.allocated.clone();
         }
         let jobs = index.jobs.len();
+        let mut freed_for: BTreeMap<u64, (Vec<String>, Action)> = BTreeMap::new();
+        for r in &snapshot.releasing {
+            if let Some(f) = r.freed_for {
+                let entry = freed_for
+                    .entry(f.workload)
+                    .or_insert_with(|| (Vec::new(), f.action));
+                if !entry.0.contains(&r.workload_name) {
+                    entry.0.push(r.workload_name.clone());
+                }
+            }
+        }
         Ok(Cycle {
             config,
             index,
@@ -112,6 +126,7 @@ impl<'a> Cycle<'a> {
             failure: vec![None; jobs],
             attempt_order: Vec::new(),
             awaiting: BTreeMap::new(),
+            freed_for,
             plan: Plan::default(),
             fair_share_done: false,
         })
@@ -296,6 +311,21 @@ impl<'a> Cycle<'a> {
         victims: Vec<usize>,
         action: Action,
     ) {
+        let names = victims
+            .iter()
+            .map(|&v| self.index.jobs[v].workload.name.clone())
+            .collect();
+        self.await_release(job, pool, names, action);
+    }
+
+    /// A job waits for GPUs that workloads named in `victims` are giving up for it.
+    pub(crate) fn await_release(
+        &mut self,
+        job: usize,
+        pool: usize,
+        victims: Vec<String>,
+        action: Action,
+    ) {
         let amount = self.index.job_gpus(job, pool);
         self.charge(job, pool, amount);
         self.state[job] = JobState::Nominated;
@@ -336,10 +366,7 @@ impl<'a> Cycle<'a> {
                 },
                 JobState::Nominated => match self.awaiting.get(&job) {
                     Some((victims, action)) => PendingReason::AwaitingEviction {
-                        victims: victims
-                            .iter()
-                            .map(|&v| self.index.jobs[v].workload.name.clone())
-                            .collect(),
+                        victims: victims.clone(),
                         action: *action,
                     },
                     None => continue,

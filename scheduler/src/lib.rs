@@ -26,6 +26,9 @@
 //!   "nominated" in the plan; in the next snapshot it is placed before the fair-order walk, so
 //!   that nothing else takes the GPUs freed for it (without this, two projects can trade the same
 //!   GPUs back and forth forever).
+//! - Pods asked to stop keep their GPUs until the executor confirms they are gone
+//!   ([`Snapshot::releasing`]). A workload they are freed for waits for them, nominated, and
+//!   neither takes other GPUs by force nor is given them to someone else meanwhile.
 //! - Consolidation moves land only on GPUs free at the start of the cycle, and only movers on nodes
 //!   that could become a home for the workload are tried, at most
 //!   [`Config::max_consolidation_movers`].
@@ -55,8 +58,8 @@ pub use error::SnapshotError;
 pub use explain::{Action, PendingReason, ReclaimBlock};
 pub use floor::first_fit;
 pub use model::{
-    Department, GpuRequest, GpuSlots, Node, PodPlacement, PoolQuota, Project, Quota, Snapshot,
-    Workload, WorkloadId, WorkloadKind,
+    Department, FreedFor, GpuRequest, GpuSlots, Node, PodPlacement, PoolQuota, Project, Quota,
+    Releasing, Snapshot, Workload, WorkloadId, WorkloadKind,
 };
 pub use plan::{Bind, Counters, Eviction, EvictionReason, Plan, QueueShare};
 pub use quantity::MilliGpus;

@@ -19,6 +19,39 @@ pub struct Snapshot {
     pub projects: Vec<Project>,
     /// Running and pending workloads. `submission` orders them; the vector's order does not matter.
     pub workloads: Vec<Workload>,
+    /// Pods asked to stop that still hold their GPUs until the executor confirms they are gone.
+    /// Nobody may be placed on those GPUs meanwhile.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub releasing: Vec<Releasing>,
+}
+
+/// A stopping pod: it no longer belongs to a running workload, but its GPUs, CPU and memory stay
+/// taken until it is gone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Releasing {
+    /// The workload the pod belonged to (for explanations).
+    pub workload_name: String,
+    /// Where it runs, and the devices it holds there.
+    pub placement: PodPlacement,
+    /// CPU it holds, in millicores.
+    #[serde(default)]
+    pub cpu_millicores: u64,
+    /// Memory it holds, in MiB.
+    #[serde(default)]
+    pub memory_mib: u64,
+    /// The workload these GPUs are being freed for (by reclaim, preemption or consolidation), if
+    /// any: it waits for them instead of taking anything else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freed_for: Option<FreedFor>,
+}
+
+/// Whom a stopping pod's GPUs are freed for, and by which action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FreedFor {
+    /// The waiting workload.
+    pub workload: WorkloadId,
+    /// The action that stopped the pod.
+    pub action: crate::explain::Action,
 }
 
 /// A machine with GPU devices.

@@ -160,5 +160,6 @@ pub fn build(shape: Shape) -> Snapshot {
         departments,
         projects,
         workloads,
+        releasing: Vec::new(),
     }
 }

@@ -180,6 +180,7 @@ fn base(world: &World) -> Snapshot {
             })
             .collect(),
         workloads: Vec::new(),
+        releasing: Vec::new(),
     }
 }
 

@@ -11,6 +11,9 @@ pub struct Settings {
     pub cluster_file: Option<String>,
     /// `ROTA_ADMIN_PASSWORD`: the first admin's password; none generates one on first start.
     pub admin_password: Option<String>,
+    /// `ROTA_DATA_DIR`: where pods' logs and the local executor's pod folders live (default
+    /// `data`).
+    pub data_dir: std::path::PathBuf,
 }
 
 impl Settings {
@@ -21,6 +24,7 @@ impl Settings {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_URL.to_owned()),
             cluster_file: var("ROTA_CLUSTER"),
             admin_password: var("ROTA_ADMIN_PASSWORD"),
+            data_dir: var("ROTA_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
         }
     }
 }

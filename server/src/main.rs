@@ -1,12 +1,10 @@
 //! `rota-server`: serves Rota on `LEPTOS_SITE_ADDR` (default 127.0.0.1:3000).
 
-use std::sync::Arc;
-
 use anyhow::Context;
 use axum::serve::ListenerExt;
 use leptos::prelude::get_configuration;
 use rota_control::cluster_file::ClusterFile;
-use rota_control::executor::Simulated;
+use rota_control::logs::Logs;
 use rota_control::services::Rota;
 use rota_control::store::Store;
 use rota_server::config::Settings;
@@ -14,8 +12,20 @@ use rota_server::config::Settings;
 /// The bundle's name (`output-name` in the workspace's leptos metadata): /pkg/rota.js, .wasm, .css.
 const SITE_OUTPUT_NAME: &str = "rota";
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // `rota-server supervise-pod DIR`: the supervisor of one local pod (see the local executor).
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|a| a == "supervise-pod") {
+        std::process::exit(rota_control::executor::local::supervisor::main(args));
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?
+        .block_on(serve())
+}
+
+async fn serve() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -32,7 +42,15 @@ async fn main() -> anyhow::Result<()> {
         options.output_name = SITE_OUTPUT_NAME.into();
     }
     let addr = options.site_addr;
-    let file = ClusterFile::load(settings.cluster_file.as_deref())?;
+    let mut file = ClusterFile::load(settings.cluster_file.as_deref())?;
+    let me = std::env::current_exe().context("finding this program, to supervise local pods")?;
+    let executor = rota_control::executor::from_cluster_file(
+        &mut file,
+        &settings.data_dir,
+        vec![me.display().to_string(), "supervise-pod".into()],
+    )
+    .await
+    .with_context(|| format!("starting the {:?} executor", file.executor))?;
     let store = Store::open(&settings.database_url)
         .await
         .with_context(|| format!("opening the store at {}", settings.database_url))?;
@@ -40,7 +58,8 @@ async fn main() -> anyhow::Result<()> {
         store,
         &file,
         settings.admin_password.as_deref(),
-        Arc::new(Simulated),
+        executor,
+        Logs::new(&settings.data_dir),
     )
     .await
     .map_err(|e| anyhow::anyhow!("starting the control plane: {e}"))?;
@@ -63,7 +82,7 @@ async fn main() -> anyhow::Result<()> {
                 tracing::debug!(error = %e, "TCP_NODELAY could not be set on a connection");
             }
         });
-    tracing::info!(cluster = %rota.cluster_name, store = %settings.database_url, "Rota is serving on http://{addr}");
+    tracing::info!(cluster = %rota.cluster_name, executor = rota.executor.kind(), store = %settings.database_url, "Rota is serving on http://{addr}");
     axum::serve(listener, app.into_make_service())
         .with_graceful_shutdown(shutdown())
         .await?;

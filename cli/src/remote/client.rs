@@ -166,6 +166,64 @@ impl Client {
 }
 
 /// `project/name` ids travel in one path segment.
+impl Client {
+    /// Writes a pod's log to `out`; with `follow`, keeps writing what comes until the pod is
+    /// done.
+    pub fn logs(
+        &self,
+        id: &str,
+        pod: u32,
+        tail: Option<usize>,
+        follow: bool,
+        out: &mut impl std::io::Write,
+    ) -> anyhow::Result<()> {
+        use std::io::Read;
+        let mut query = vec![("pod", pod.to_string())];
+        if let Some(t) = tail {
+            query.push(("tail", t.to_string()));
+        }
+        if follow {
+            query.push(("follow", "true".into()));
+        }
+        // A followed log stays open as long as the pod runs: no overall time limit.
+        let http = if follow {
+            Http::builder().timeout(None).build()?
+        } else {
+            self.http.clone()
+        };
+        let mut req = http
+            .get(format!(
+                "{}/api/v1/workloads/{}/logs",
+                self.base,
+                encode(id)
+            ))
+            .query(&query);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let mut res = req
+            .send()
+            .map_err(|e| anyhow!("cannot reach {}: {}", self.base, e))?;
+        if !res.status().is_success() {
+            let status = res.status();
+            let text = res.text().unwrap_or_default();
+            return Err(match serde_json::from_str::<ApiError>(&text) {
+                Ok(e) => anyhow!(e.message),
+                Err(_) => anyhow!("the server answered {status}"),
+            });
+        }
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = res.read(&mut buf)?;
+            if n == 0 {
+                return Ok(());
+            }
+            out.write_all(&buf[..n])?;
+            out.flush()?;
+        }
+    }
+}
+
 fn encode(id: &str) -> String {
     id.replace('/', "%2F")
 }

@@ -74,6 +74,9 @@ pub struct SubmitArgs {
     /// Command to run in the container.
     #[arg(long)]
     command: Option<String>,
+    /// Seconds a pod has to stop after SIGTERM before it is killed (default 30).
+    #[arg(long, value_name = "SECONDS")]
+    grace_period: Option<i64>,
     /// Environment variable NAME=VALUE (repeatable).
     #[arg(short, long = "environment", value_name = "NAME=VALUE")]
     env: Vec<String>,
@@ -127,6 +130,43 @@ pub enum KindCommand {
     Describe(NameArgs),
     /// Delete one.
     Delete(NameArgs),
+    /// Show what a pod wrote (`-f` follows it while it runs).
+    Logs(LogsArgs),
+}
+
+/// `rota logs NAME` (v1) and `rota training logs NAME` (v2).
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The workload's name.
+    name: String,
+    /// Its project (default: `rota project set`).
+    #[arg(short, long)]
+    project: Option<String>,
+    /// Keep printing what it writes while it runs.
+    #[arg(short, long)]
+    follow: bool,
+    /// Only the last lines.
+    #[arg(long)]
+    tail: Option<usize>,
+    /// Which pod (0, 1, …).
+    #[arg(long, default_value_t = 0)]
+    pod: u32,
+}
+
+pub fn logs(args: &LogsArgs) -> anyhow::Result<()> {
+    let (client, stored) = connect()?;
+    let id = format!(
+        "{}/{}",
+        project_or_default(args.project.as_ref(), &stored)?,
+        args.name
+    );
+    client.logs(
+        &id,
+        args.pod,
+        args.tail,
+        args.follow,
+        &mut std::io::stdout().lock(),
+    )
 }
 
 /// `rota workload …`.
@@ -246,7 +286,7 @@ pub fn submit(kind: &str, args: &SubmitArgs) -> anyhow::Result<()> {
         spec: WorkloadSpec {
             image: args.image.clone(),
             command: args.command.clone(),
-            args: (!args.args.is_empty()).then(|| args.args.join(" ")),
+            args: (!args.args.is_empty()).then(|| shell_words::join(&args.args)),
             environment_variables: environment,
             compute: Compute {
                 gpu_devices_request: if args.gpu_memory.is_some() {
@@ -259,6 +299,7 @@ pub fn submit(kind: &str, args: &SubmitArgs) -> anyhow::Result<()> {
                 cpu_memory_request: args.memory.clone(),
                 ..Compute::default()
             },
+            grace_period_seconds: args.grace_period,
         },
     };
     if args.dry_run {

@@ -3,21 +3,48 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rota_scheduler::{EvictionReason, Plan};
+use rota_scheduler::{Action, EvictionReason, Plan};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
-use super::snapshot::Loaded;
+use super::snapshot::{Loaded, PodRow, action_name};
 use crate::error::{ControlError, ControlResult};
-use crate::executor::{PodStart, PodStop};
+use crate::executor::{PodState, pod_name};
 use crate::store::entity::{event, pod, workload};
 
-/// What the executor must do once the plan is committed.
+/// The phase of a workload whose pods were bound and not yet confirmed by the executor.
+pub(crate) const STARTING: &str = "Starting";
+
+/// What the executor must do once the plan is committed: pods to stop and to start, by name.
 #[derive(Debug, Default)]
 pub(crate) struct Orders {
-    pub stops: Vec<PodStop>,
-    pub starts: Vec<PodStart>,
+    pub stops: Vec<String>,
+    pub starts: Vec<String>,
+}
+
+/// The workload an eviction frees GPUs for, and by which action.
+pub(crate) fn freed(reason: &EvictionReason) -> Option<(u64, Action)> {
+    match reason {
+        EvictionReason::Reclaim { by, .. } => Some((*by, Action::Reclaim)),
+        EvictionReason::Preempt { by, .. } => Some((*by, Action::Preempt)),
+        EvictionReason::Consolidate { for_workload, .. } => {
+            Some((*for_workload, Action::Consolidate))
+        }
+        EvictionReason::GangBroken { .. } => None,
+    }
+}
+
+/// The pods of a workload (by its UUID) the loop keeps, by name.
+pub(crate) fn pods_of<'a>(
+    loaded: &'a Loaded,
+    uuid: &str,
+) -> impl Iterator<Item = (&'a String, &'a PodRow)> + 'a {
+    let prefix = format!("{uuid}-");
+    loaded
+        .pods
+        .range(prefix.clone()..)
+        .take_while(move |(n, _)| n.starts_with(&prefix))
 }
 
 pub(crate) async fn insert_event(
@@ -88,11 +115,6 @@ pub(crate) async fn commit(
             .await?;
         still_live.extend(live.into_iter().map(|w| w.id));
     }
-    let node_names: BTreeMap<i32, &String> = loaded
-        .node_ids
-        .iter()
-        .map(|(name, id)| (*id, name))
-        .collect();
     let mut evicted: BTreeMap<i32, &EvictionReason> = BTreeMap::new();
     for e in &plan.evictions {
         let id = row_id(e.workload)?;
@@ -103,25 +125,25 @@ pub(crate) async fn commit(
         let Some(w) = loaded.workloads.get(&id) else {
             continue;
         };
-        let pods = pod::Entity::find()
+        // Its pods stop, and hold their GPUs until the executor says they are gone.
+        let (freed_for, freed_by) = match freed(&e.reason) {
+            Some((by, action)) => (Some(row_id(by)?), Some(action_name(action))),
+            None => (None, None),
+        };
+        pod::Entity::update_many()
+            .col_expr(pod::Column::State, Expr::value(pod::state::TERMINATING))
+            .col_expr(pod::Column::StopRequestedAt, Expr::value(now))
+            .col_expr(pod::Column::FreedFor, Expr::value(freed_for))
+            .col_expr(pod::Column::FreedBy, Expr::value(freed_by))
             .filter(pod::Column::WorkloadId.eq(id))
-            .all(txn)
-            .await?;
-        for p in &pods {
-            let node = node_names
-                .get(&p.node_id)
-                .map(|n| (*n).clone())
-                .unwrap_or_default();
-            orders.stops.push(PodStop {
-                workload: w.uuid.clone(),
-                pod: p.pod_index as u32,
-                node,
-            });
-        }
-        pod::Entity::delete_many()
-            .filter(pod::Column::WorkloadId.eq(id))
+            .filter(pod::Column::State.ne(pod::state::TERMINATING))
             .exec(txn)
             .await?;
+        orders.stops.extend(
+            pods_of(loaded, &w.uuid)
+                .filter(|(_, p)| p.state != PodState::Terminating)
+                .map(|(n, _)| n.clone()),
+        );
         let moved = matches!(e.reason, EvictionReason::Consolidate { .. });
         if !moved {
             workload::Entity::update_many()
@@ -165,17 +187,34 @@ pub(crate) async fn commit(
             node_id: Set(node_id),
             gpu_slots: Set(slots),
             started_at: Set(now),
+            state: Set(pod::state::STARTING.to_owned()),
+            attempt: Set(w.attempts),
+            freed_for: Set(None),
+            freed_by: Set(None),
+            devices: Set(None),
+            stop_requested_at: Set(None),
         })
         .exec(txn)
         .await?;
         bound.entry(id).or_default().push(b.placement.node.clone());
-        orders.starts.push(PodStart {
-            workload: w.uuid.clone(),
-            pod: b.pod,
-            node: b.placement.node.clone(),
-            gpus: b.placement.gpus.clone(),
-            image: w.image.clone(),
-        });
+        orders.starts.push(pod_name(
+            &w.uuid,
+            b.pod,
+            u32::try_from(w.attempts).unwrap_or(0),
+        ));
+    }
+    if !bound.is_empty() {
+        let ids: Vec<i32> = bound.keys().copied().collect();
+        for chunk in ids.chunks(500) {
+            workload::Entity::update_many()
+                .col_expr(
+                    workload::Column::Attempts,
+                    Expr::col(workload::Column::Attempts).add(1),
+                )
+                .filter(workload::Column::Id.is_in(chunk.iter().copied()))
+                .exec(txn)
+                .await?;
+        }
     }
     for (id, nodes) in &bound {
         if evicted.contains_key(id) {
@@ -183,14 +222,14 @@ pub(crate) async fn commit(
                 txn,
                 Some(*id),
                 "Moved",
-                format!("now running on {}", nodes.join(", ")),
+                format!("now starting on {}", nodes.join(", ")),
                 now,
             )
             .await?;
             continue;
         }
         workload::Entity::update_many()
-            .col_expr(workload::Column::Phase, Expr::value("Running"))
+            .col_expr(workload::Column::Phase, Expr::value(STARTING))
             .col_expr(
                 workload::Column::PhaseReason,
                 Expr::value(Option::<String>::None),
@@ -206,7 +245,7 @@ pub(crate) async fn commit(
             txn,
             Some(*id),
             "Scheduled",
-            format!("running on {}", unique.join(", ")),
+            format!("scheduled on {}", unique.join(", ")),
             now,
         )
         .await?;

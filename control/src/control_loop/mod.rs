@@ -13,19 +13,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rota_scheduler::Config;
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 
 use crate::error::ControlResult;
-use crate::executor::{Executor, RunningPod};
+use crate::executor::{Events, Executor, PodEvent, PodRecord, PodState};
+use crate::logs::Logs;
 use crate::metrics::{Metrics, PhaseTimes};
 use crate::store::Store;
-use crate::store::entity::{pod, workload};
 use crate::time::now_ms;
 
 mod commit;
+mod inventory;
+mod pods;
+mod reconcile;
 pub(crate) mod snapshot;
+mod supervise;
+
+pub use supervise::Health;
 
 pub(crate) use commit::insert_event;
 
@@ -161,6 +165,9 @@ pub struct Settled {
     pub exited: usize,
 }
 
+/// How often, by default, the loop compares what the executor runs with the store.
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(1);
+
 /// The scheduling loop of one cluster.
 #[derive(Debug, Clone)]
 pub struct Control {
@@ -170,16 +177,28 @@ pub struct Control {
     cluster_id: i32,
     metrics: Metrics,
     reasons: Reasons,
+    logs: Logs,
+    /// Where executors report.
+    events: Events,
+    inbox: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<PodEvent>>>,
+    /// Pods this process asked to start or stop and has not heard back about.
+    in_flight: Arc<std::sync::Mutex<BTreeSet<String>>>,
+    /// When the executor was last compared with the store.
+    reconciled: Arc<std::sync::Mutex<Option<Instant>>>,
     /// The snapshot as the last cycle left it, and when it was last read whole.
     cache: Arc<tokio::sync::Mutex<Option<(snapshot::Loaded, Instant)>>>,
     /// The last cycle bound, evicted and wrote nothing.
     quiet: Arc<AtomicBool>,
+    /// Whether the loop's task runs, for `/healthz`.
+    pub health: Health,
     /// How long after a wake-up the loop waits for more events before it runs.
     pub debounce: Duration,
     /// How often it runs without being woken (durations end, executors report).
     pub tick: Duration,
     /// How long it trusts its kept snapshot before checking it against the store.
     pub check_every: Duration,
+    /// How often it compares what the executor runs with the store (and reads its nodes).
+    pub reconcile_every: Duration,
 }
 
 impl Control {
@@ -191,7 +210,10 @@ impl Control {
         cluster_id: i32,
         metrics: Metrics,
         reasons: Reasons,
+        logs: Logs,
     ) -> Self {
+        let (events, inbox) = Events::channel(wake.clone());
+        executor.attach(&events);
         Control {
             store,
             wake,
@@ -199,53 +221,73 @@ impl Control {
             cluster_id,
             metrics,
             reasons,
+            logs,
+            events,
+            inbox: Arc::new(tokio::sync::Mutex::new(inbox)),
+            in_flight: Arc::default(),
+            reconciled: Arc::default(),
             cache: Arc::default(),
             quiet: Arc::default(),
+            health: Health::default(),
             debounce: Duration::from_millis(2),
             tick: Duration::from_millis(500),
             check_every: CHECK_EVERY,
+            reconcile_every: RECONCILE_EVERY,
         }
     }
 
-    /// Runs forever: wait, debounce, settle.
-    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut last = Duration::ZERO;
-            loop {
-                self.wake.wait(self.tick).await;
-                // Under a stream of events, let at least as much time pass as the last pass
-                // took: the loop then uses at most half a core and the API keeps the rest.
-                tokio::time::sleep(self.debounce.max(last.min(MAX_BACKOFF))).await;
-                let started = Instant::now();
-                if let Err(e) = self.settle().await {
-                    tracing::error!(error = %e, "scheduling pass failed; retrying on the next wake-up");
-                }
-                last = started.elapsed();
-            }
-        })
+    /// One pass of the loop's task: wait, debounce, settle. `last` is how long the previous
+    /// pass took.
+    async fn pass(&self, last: &mut Duration) {
+        self.wake.wait(self.tick).await;
+        // Under a stream of events, let at least as much time pass as the last pass took: the
+        // loop then uses at most half a core and the API keeps the rest.
+        tokio::time::sleep(self.debounce.max((*last).min(MAX_BACKOFF))).await;
+        let started = Instant::now();
+        if let Err(e) = self.settle().await {
+            tracing::error!(error = %e, "scheduling pass failed; retrying on the next wake-up");
+        }
+        *last = started.elapsed();
     }
 
-    /// Runs cycles until one changes nothing (or [`MAX_CYCLES_PER_WAKE`] ran).
+    /// The kind of executor the loop drives.
+    pub fn executor_kind(&self) -> &'static str {
+        self.executor.kind()
+    }
+
+    /// Runs cycles until one changes nothing (or [`MAX_CYCLES_PER_WAKE`] ran). Before each
+    /// cycle it applies what the executor reported and, every `reconcile_every`, compares what
+    /// runs with the store.
     pub async fn settle(&self) -> ControlResult<Settled> {
         let mut settled = Settled::default();
         for _ in 0..MAX_CYCLES_PER_WAKE {
-            let exits = self.reap_exits().await?;
-            settled.exited += exits;
             let started = Instant::now();
             let mut phases = PhaseTimes::default();
             let mut cache = self.cache.lock().await;
             let refreshed = self.refresh(&mut cache).await?;
-            // The scheduler has no clock: on the same snapshot it makes the same plan. When the
-            // last cycle changed nothing and nothing happened since, another would only repeat it.
-            if exits == 0 && refreshed == Refreshed::Unchanged && self.quiet.load(Ordering::Relaxed)
-            {
-                break;
-            }
             let Some((loaded, _)) = cache.as_mut() else {
                 return Err(crate::ControlError::Corrupt(
                     "the snapshot cache is empty".into(),
                 ));
             };
+            // Deleted workloads' pods stop at once.
+            let stops = std::mem::take(&mut loaded.stopping);
+            settled.stopped += self.dispatch(loaded, &stops, &[]);
+            let reported = self.take_reports(loaded).await?;
+            settled.exited += reported.ended;
+            let (reconciled, ended) = self.reconcile_if_due(loaded).await?;
+            settled.exited += ended;
+            let happened = reported.freed || reconciled;
+            if reported.visible || reconciled {
+                self.wake.announce();
+            }
+            // The scheduler has no clock: on the same snapshot it makes the same plan. When the
+            // last cycle changed nothing and nothing happened since, another would only repeat it.
+            if !happened && refreshed == Refreshed::Unchanged && self.quiet.load(Ordering::Relaxed)
+            {
+                break;
+            }
+            loaded.sync_releasing();
             phases.load = started.elapsed();
             let config = Config {
                 placement: loaded.placements.clone(),
@@ -279,16 +321,16 @@ impl Control {
             let wrote = !commit::touched(loaded, &plan)?.is_empty();
             self.quiet
                 .store(!wrote && plan.is_idle(), Ordering::Relaxed);
+            let now = now_ms();
             let orders = if wrote {
                 let txn = self.store.write().await?;
-                let orders = commit::commit(&txn, loaded, &plan, now_ms()).await?;
+                let orders = commit::commit(&txn, loaded, &plan, now).await?;
                 txn.commit().await?;
                 orders
             } else {
                 commit::Orders::default()
             };
-            remember(loaded, &plan);
-            drop(cache);
+            remember(loaded, &plan, &orders, now);
             phases.commit = committing.elapsed();
             self.reasons.replace(&plan);
             self.metrics.record(&plan, started.elapsed(), phases);
@@ -302,22 +344,169 @@ impl Control {
                 pending = plan.pending.len(),
                 "scheduling cycle"
             );
-            for stop in &orders.stops {
-                self.executor.stop(stop);
-            }
-            for start in &orders.starts {
-                self.executor.start(start);
-            }
-            if wrote || exits > 0 {
+            settled.stopped += self.dispatch(loaded, &orders.stops, &[]);
+            settled.started += self.dispatch(loaded, &[], &orders.starts);
+            drop(cache);
+            if wrote {
                 self.wake.announce();
             }
-            settled.started += orders.starts.len();
-            settled.stopped += orders.stops.len();
-            if plan.is_idle() {
+            // An executor that answers at once (the simulated one) has reported already: go on
+            // while there is something to apply.
+            if plan.is_idle() && self.inbox.lock().await.is_empty() {
                 break;
             }
         }
         Ok(settled)
+    }
+
+    /// Asks the executor to stop and start pods by name; answers how many it asked for.
+    fn dispatch(&self, loaded: &snapshot::Loaded, stops: &[String], starts: &[String]) -> usize {
+        let mut asked = 0;
+        for name in stops {
+            if let Some(order) = pods::stop_order(loaded, name) {
+                self.mark_in_flight(name, true);
+                self.executor.stop(order, &self.events);
+                asked += 1;
+            }
+        }
+        for name in starts {
+            if let Some(order) = pods::start_order(loaded, &self.logs, name) {
+                self.mark_in_flight(name, true);
+                self.executor.start(order, &self.events);
+                asked += 1;
+            }
+        }
+        asked
+    }
+
+    fn mark_in_flight(&self, name: &str, on: bool) {
+        if let Ok(mut set) = self.in_flight.lock() {
+            if on {
+                set.insert(name.to_owned());
+            } else {
+                set.remove(name);
+            }
+        }
+    }
+
+    /// Applies what the executor reported since the last cycle, in one transaction.
+    async fn take_reports(&self, loaded: &mut snapshot::Loaded) -> ControlResult<pods::Applied> {
+        let mut reports = Vec::new();
+        {
+            let mut inbox = self.inbox.lock().await;
+            while let Ok(event) = inbox.try_recv() {
+                reports.push(event);
+            }
+        }
+        if reports.is_empty() {
+            return Ok(pods::Applied::default());
+        }
+        for r in &reports {
+            self.mark_in_flight(r.name(), false);
+        }
+        let txn = self.store.write().await?;
+        let applied = pods::apply(&txn, loaded, reports, &self.logs, now_ms()).await?;
+        txn.commit().await?;
+        let stops = applied.stops.clone();
+        self.dispatch(loaded, &stops, &[]);
+        Ok(applied)
+    }
+
+    /// Compares what the executor runs (and its nodes) with the store when it is time to;
+    /// answers whether anything changed, and how many workloads ended.
+    async fn reconcile_if_due(
+        &self,
+        loaded: &mut snapshot::Loaded,
+    ) -> ControlResult<(bool, usize)> {
+        let due = self
+            .reconciled
+            .lock()
+            .map(|r| r.is_none_or(|at| at.elapsed() >= self.reconcile_every))
+            .unwrap_or(true);
+        if !due {
+            return Ok((false, 0));
+        }
+        if let Ok(mut r) = self.reconciled.lock() {
+            *r = Some(Instant::now());
+        }
+        let mut changed = false;
+        match self.executor.inventory().await {
+            Ok(Some(nodes)) => {
+                let txn = self.store.write().await?;
+                let synced =
+                    inventory::sync(&txn, loaded, self.cluster_id, &nodes, &self.logs, now_ms())
+                        .await?;
+                txn.commit().await?;
+                if synced.changed {
+                    loaded.reorganize(
+                        snapshot::load_organization(&self.store.db, self.cluster_id).await?,
+                    )?;
+                    changed = true;
+                }
+                let stops = synced.applied.stops.clone();
+                self.dispatch(loaded, &stops, &[]);
+                changed |= synced.applied.freed;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "the executor could not list its nodes"),
+        }
+        let records: Vec<PodRecord> = loaded
+            .pods
+            .iter()
+            .map(|(name, p)| PodRecord {
+                name: name.clone(),
+                node: p.node.clone(),
+                state: p.state,
+                started_at: p.started_at,
+                duration_secs: loaded
+                    .workloads
+                    .get(&p.workload_id)
+                    .and_then(|w| w.duration_secs),
+            })
+            .collect();
+        let observed = match self.executor.observe(&records, now_ms()).await {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::warn!(error = %e, "the executor could not say what runs; reconciling later");
+                return Ok((changed, 0));
+            }
+        };
+        let in_flight = self.in_flight.lock().map(|s| s.clone()).unwrap_or_default();
+        let decided = reconcile::decide(&loaded.pods, &observed, &in_flight);
+        if decided.is_empty() {
+            return Ok((changed, 0));
+        }
+        tracing::info!(
+            reports = decided.events.len(),
+            restart = decided.restart.len(),
+            stop = decided.stop.len(),
+            "reconciled the executor with the store"
+        );
+        for name in &decided.forget {
+            self.executor.forget(name);
+        }
+        for name in &decided.stop {
+            // A pod nobody owns is stopped as a pod of a deleted workload would be.
+            let order = pods::stop_order(loaded, name).unwrap_or(crate::executor::PodStop {
+                name: name.clone(),
+                node: String::new(),
+                grace: crate::executor::DEFAULT_GRACE,
+            });
+            self.mark_in_flight(name, true);
+            self.executor.stop(order, &self.events);
+        }
+        self.dispatch(loaded, &[], &decided.restart);
+        let mut ended = 0;
+        if !decided.events.is_empty() {
+            let txn = self.store.write().await?;
+            let applied = pods::apply(&txn, loaded, decided.events, &self.logs, now_ms()).await?;
+            txn.commit().await?;
+            let stops = applied.stops.clone();
+            self.dispatch(loaded, &stops, &[]);
+            changed |= applied.freed || applied.visible;
+            ended = applied.ended;
+        }
+        Ok((changed, ended))
     }
 
     /// Brings the cached snapshot up to date with the changes services (and exits) reported: the
@@ -417,6 +606,19 @@ impl Control {
             .collect();
         new.sort_unstable();
         new.dedup();
+        for id in &ended {
+            // The deletion marked its pods as stopping; they stop now and hold their GPUs
+            // until they are gone.
+            let Some(w) = loaded.workloads.get(id).cloned() else {
+                continue;
+            };
+            let names: Vec<String> = commit::pods_of(loaded, &w.uuid)
+                .filter(|(_, p)| p.state != PodState::Terminating)
+                .map(|(n, _)| n.clone())
+                .collect();
+            pods::mark_stopping(loaded, &w, &names, None);
+            loaded.stopping.extend(names);
+        }
         if !ended.is_empty() {
             loaded
                 .snapshot
@@ -440,87 +642,77 @@ impl Control {
         }
         Ok(())
     }
-
-    /// Ends the workloads whose pods the executor says have ended.
-    async fn reap_exits(&self) -> ControlResult<usize> {
-        // Only workloads with a duration end by themselves on the simulated cluster: when the
-        // snapshot holds none, there is nothing to ask the store.
-        if let Some((loaded, _)) = self.cache.lock().await.as_ref()
-            && loaded.workloads.values().all(|w| w.duration_secs.is_none())
-        {
-            return Ok(0);
-        }
-        let db = &self.store.db;
-        let timed: std::collections::BTreeMap<i32, Option<i64>> = workload::Entity::find()
-            .filter(workload::Column::ClusterId.eq(self.cluster_id))
-            .filter(workload::Column::EndedAt.is_null())
-            .filter(workload::Column::StartedAt.is_not_null())
-            .filter(workload::Column::DurationSecs.is_not_null())
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|w| (w.id, w.duration_secs))
-            .collect();
-        let running: Vec<RunningPod> = pod::Entity::find()
-            .filter(pod::Column::WorkloadId.is_in(timed.keys().copied()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|p| RunningPod {
-                workload_id: p.workload_id,
-                started_at: p.started_at,
-                duration_secs: timed.get(&p.workload_id).copied().flatten(),
-            })
-            .collect();
-        let exits = self.executor.exited(&running, now_ms());
-        if exits.is_empty() {
-            return Ok(0);
-        }
-        let now = now_ms();
-        let txn = self.store.write().await?;
-        for exit in &exits {
-            pod::Entity::delete_many()
-                .filter(pod::Column::WorkloadId.eq(exit.workload_id))
-                .exec(&txn)
-                .await?;
-            let phase = if exit.succeeded {
-                "Completed"
-            } else {
-                "Failed"
-            };
-            workload::Entity::update_many()
-                .col_expr(workload::Column::Phase, Expr::value(phase))
-                .col_expr(workload::Column::EndedAt, Expr::value(now))
-                .filter(workload::Column::Id.eq(exit.workload_id))
-                .filter(workload::Column::EndedAt.is_null())
-                .exec(&txn)
-                .await?;
-            insert_event(
-                &txn,
-                Some(exit.workload_id),
-                phase,
-                format!("the workload {}", phase.to_lowercase()),
-                now,
-            )
-            .await?;
-        }
-        txn.commit().await?;
-        self.wake
-            .changed_all(exits.iter().map(|exit| Change::Ended(exit.workload_id)));
-        Ok(exits.len())
-    }
 }
 
-/// Carries a committed plan over into the cached snapshot, as the commit wrote it to the store.
-fn remember(loaded: &mut snapshot::Loaded, plan: &rota_scheduler::Plan) {
+/// Carries a committed plan over into the cached snapshot, as the commit wrote it to the store:
+/// the evicted pods stop (holding their GPUs), the bound ones are starting.
+fn remember(
+    loaded: &mut snapshot::Loaded,
+    plan: &rota_scheduler::Plan,
+    orders: &commit::Orders,
+    now: i64,
+) {
+    let reasons: BTreeMap<u64, &rota_scheduler::EvictionReason> = plan
+        .evictions
+        .iter()
+        .map(|e| (e.workload, &e.reason))
+        .collect();
+    for name in &orders.stops {
+        let Some(w) = loaded
+            .pods
+            .get(name)
+            .and_then(|p| loaded.workloads.get(&p.workload_id))
+            .cloned()
+        else {
+            continue;
+        };
+        let key = u64::try_from(w.id).unwrap_or(0);
+        let freed_for = reasons
+            .get(&key)
+            .and_then(|r| commit::freed(r))
+            .map(|(workload, action)| rota_scheduler::FreedFor { workload, action });
+        pods::mark_stopping(loaded, &w, std::slice::from_ref(name), freed_for);
+    }
     plan.apply(&mut loaded.snapshot);
-    let evicted: std::collections::BTreeSet<u64> = plan
+    let mut bound_now: BTreeSet<i32> = BTreeSet::new();
+    for b in &plan.binds {
+        let Ok(id) = i32::try_from(b.workload) else {
+            continue;
+        };
+        let Some(w) = loaded.workloads.get(&id) else {
+            continue;
+        };
+        let attempt = u32::try_from(w.attempts).unwrap_or(0);
+        let name = crate::executor::pod_name(&w.uuid, b.pod, attempt);
+        if !orders.starts.contains(&name) {
+            continue;
+        }
+        let row = snapshot::PodRow {
+            workload_id: id,
+            index: b.pod,
+            attempt,
+            node: b.placement.node.clone(),
+            gpus: b.placement.gpus.clone(),
+            state: PodState::Starting,
+            started_at: now,
+            grace: pods::grace_of(w.grace_period_secs),
+            releasing: None,
+        };
+        loaded.pods.insert(name, row);
+        bound_now.insert(id);
+    }
+    for id in &bound_now {
+        if let Some(w) = loaded.workloads.get_mut(id) {
+            w.attempts += 1;
+        }
+    }
+    let evicted: BTreeSet<u64> = plan
         .evictions
         .iter()
         .filter(|e| !matches!(e.reason, rota_scheduler::EvictionReason::Consolidate { .. }))
         .map(|e| e.workload)
         .collect();
-    let bound: std::collections::BTreeSet<u64> = plan.binds.iter().map(|b| b.workload).collect();
+    let bound: BTreeSet<u64> = plan.binds.iter().map(|b| b.workload).collect();
     for (&id, w) in loaded.workloads.iter_mut() {
         let key = u64::try_from(id).unwrap_or(0);
         w.nominated = plan.nominated.contains(&key);

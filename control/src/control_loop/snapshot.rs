@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use rota_scheduler::{
-    Department, GpuRequest, GpuSlots, MilliGpus, Node, PodPlacement, PoolQuota, Project, Quota,
-    Snapshot, Workload, WorkloadKind,
+    Action, Department, FreedFor, GpuRequest, GpuSlots, MilliGpus, Node, PodPlacement, PoolQuota,
+    Project, Quota, Releasing, Snapshot, Workload, WorkloadKind,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 use crate::error::{ControlError, ControlResult};
+use crate::executor::{PodState, pod_name};
 use crate::store::entity::{department, node, node_pool, pod, project, quota, workload};
 
 /// The columns of a live workload that scheduling and committing need.
@@ -35,6 +36,32 @@ pub(crate) struct LiveWorkload {
     pub phase_reason: Option<String>,
     /// On the simulated cluster, how long it runs (none: until deleted).
     pub duration_secs: Option<i64>,
+    /// What it runs.
+    pub command: Option<String>,
+    /// Its arguments.
+    pub args: Option<String>,
+    /// Its environment, as JSON `[{name, value}]`.
+    pub env_json: String,
+    /// Seconds between SIGTERM and SIGKILL.
+    pub grace_period_secs: Option<i32>,
+    /// Times it was bound: the next attempt's number.
+    pub attempts: i32,
+}
+
+/// One pod as the loop keeps it: where it is, what it holds, and its state.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PodRow {
+    pub workload_id: i32,
+    pub index: u32,
+    pub attempt: u32,
+    pub node: String,
+    pub gpus: GpuSlots,
+    pub state: PodState,
+    pub started_at: i64,
+    /// Time between the polite signal and the kill when it is stopped.
+    pub grace: std::time::Duration,
+    /// While it stops: what it still holds, and for whom.
+    pub releasing: Option<Releasing>,
 }
 
 /// A snapshot and what the commit needs to map it back onto rows.
@@ -51,6 +78,10 @@ pub(crate) struct Loaded {
     pub project_names: BTreeMap<i32, String>,
     /// Node names by row id.
     pub node_names: BTreeMap<i32, String>,
+    /// Every pod of the cluster by its name: running, starting and stopping.
+    pub pods: BTreeMap<String, PodRow>,
+    /// Pods of deleted workloads to stop at the next chance.
+    pub stopping: Vec<String>,
     /// The newest live workload the store had at the last check that had not been reported yet:
     /// by the next check it must be here (or have ended).
     pub awaited: Option<i32>,
@@ -91,40 +122,172 @@ pub(crate) struct Organization {
     pub node_names: BTreeMap<i32, String>,
 }
 
-/// Loads the cluster's nodes, org tree and live workloads.
+/// Loads the cluster's nodes, org tree, live workloads and pods.
 pub(crate) async fn load(db: &impl ConnectionTrait, cluster_id: i32) -> ControlResult<Loaded> {
     let org = load_organization(db, cluster_id).await?;
     let live = live_workloads(db, cluster_id, None).await?;
+    let live_by_id: BTreeMap<i32, &LiveWorkload> = live.iter().map(|w| (w.id, w)).collect();
     let mut pods_of: BTreeMap<i32, Vec<pod::Model>> = BTreeMap::new();
+    let mut stopping = Vec::new();
     for p in pod::Entity::find()
         .order_by_asc(pod::Column::PodIndex)
         .all(db)
         .await?
     {
-        pods_of.entry(p.workload_id).or_default().push(p);
+        if !org.node_names.contains_key(&p.node_id) {
+            continue;
+        }
+        if p.state == pod::state::TERMINATING {
+            stopping.push(p);
+        } else {
+            pods_of.entry(p.workload_id).or_default().push(p);
+        }
+    }
+    // Stopping pods of workloads that ended (deleted, failed) are not live: read what they hold.
+    let ended_ids: Vec<i32> = stopping
+        .iter()
+        .map(|p| p.workload_id)
+        .filter(|id| !live_by_id.contains_key(id))
+        .collect();
+    let ended: BTreeMap<i32, workload::Model> = if ended_ids.is_empty() {
+        BTreeMap::new()
+    } else {
+        workload::Entity::find()
+            .filter(workload::Column::Id.is_in(ended_ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|w| (w.id, w))
+            .collect()
+    };
+    let mut pods = BTreeMap::new();
+    for p in stopping {
+        let (uuid, name, cpu, memory, grace) =
+            match (live_by_id.get(&p.workload_id), ended.get(&p.workload_id)) {
+                (Some(w), _) => (
+                    w.uuid.clone(),
+                    w.name.clone(),
+                    w.cpu_millicores,
+                    w.memory_mib,
+                    w.grace_period_secs,
+                ),
+                (None, Some(w)) => (
+                    w.uuid.clone(),
+                    w.name.clone(),
+                    w.cpu_millicores,
+                    w.memory_mib,
+                    w.grace_period_secs,
+                ),
+                (None, None) => continue,
+            };
+        let row = pod_row(&p, &org.node_names, grace)?;
+        let releasing = Releasing {
+            workload_name: name,
+            placement: PodPlacement {
+                node: row.node.clone(),
+                gpus: row.gpus.clone(),
+            },
+            cpu_millicores: u64::try_from(cpu).unwrap_or(0),
+            memory_mib: u64::try_from(memory).unwrap_or(0),
+            freed_for: freed_for(p.freed_for, p.freed_by.as_deref()),
+        };
+        pods.insert(
+            pod_name(&uuid, row.index, row.attempt),
+            PodRow {
+                releasing: Some(releasing),
+                ..row
+            },
+        );
     }
     let mut workloads = Vec::with_capacity(live.len());
     for w in &live {
-        let pods = pods_of.remove(&w.id).unwrap_or_default();
-        workloads.push(to_workload(w, pods, &org.project_names, &org.node_names)?);
+        let mine = pods_of.remove(&w.id).unwrap_or_default();
+        for p in &mine {
+            let row = pod_row(p, &org.node_names, w.grace_period_secs)?;
+            pods.insert(pod_name(&w.uuid, row.index, row.attempt), row);
+        }
+        workloads.push(to_workload(w, mine, &org.project_names, &org.node_names)?);
     }
-    Ok(Loaded {
+    let mut loaded = Loaded {
         snapshot: Snapshot {
             nodes: org.nodes,
             departments: org.departments,
             projects: org.projects,
             workloads,
+            releasing: Vec::new(),
         },
         workloads: live.into_iter().map(|w| (w.id, w)).collect(),
         node_ids: org.node_ids,
         placements: org.placements,
         project_names: org.project_names,
         node_names: org.node_names,
+        pods,
+        stopping: Vec::new(),
         awaited: None,
+    };
+    loaded.sync_releasing();
+    Ok(loaded)
+}
+
+/// The loop's record of a pod row.
+fn pod_row(
+    p: &pod::Model,
+    node_names: &BTreeMap<i32, String>,
+    grace_secs: Option<i32>,
+) -> ControlResult<PodRow> {
+    Ok(PodRow {
+        workload_id: p.workload_id,
+        index: u32::try_from(p.pod_index)
+            .map_err(|_| ControlError::Corrupt(format!("pod {} index", p.id)))?,
+        attempt: u32::try_from(p.attempt)
+            .map_err(|_| ControlError::Corrupt(format!("pod {} attempt", p.id)))?,
+        node: node_names
+            .get(&p.node_id)
+            .cloned()
+            .ok_or_else(|| ControlError::Corrupt(format!("node {}", p.node_id)))?,
+        gpus: serde_json::from_str(&p.gpu_slots)
+            .map_err(|e| ControlError::Corrupt(format!("pod {} GPU slots: {e}", p.id)))?,
+        state: PodState::parse(&p.state)
+            .ok_or_else(|| ControlError::Corrupt(format!("pod {} state {:?}", p.id, p.state)))?,
+        started_at: p.started_at,
+        grace: super::pods::grace_of(grace_secs),
+        releasing: None,
     })
 }
 
+/// Whom a stopping pod's GPUs are freed for, from its row.
+pub(crate) fn freed_for(workload: Option<i32>, action: Option<&str>) -> Option<FreedFor> {
+    let action = match action? {
+        "reclaim" => Action::Reclaim,
+        "preempt" => Action::Preempt,
+        "consolidate" => Action::Consolidate,
+        _ => return None,
+    };
+    Some(FreedFor {
+        workload: u64::try_from(workload?).ok()?,
+        action,
+    })
+}
+
+/// How a [`FreedFor`] action is written in a pod row.
+pub(crate) fn action_name(action: Action) -> &'static str {
+    match action {
+        Action::Reclaim => "reclaim",
+        Action::Preempt => "preempt",
+        Action::Consolidate => "consolidate",
+    }
+}
+
 impl Loaded {
+    /// Puts the stopping pods' holdings into the snapshot.
+    pub(crate) fn sync_releasing(&mut self) {
+        self.snapshot.releasing = self
+            .pods
+            .values()
+            .filter_map(|p| p.releasing.clone())
+            .collect();
+    }
+
     /// Takes a fresh read of the organization (quotas, units, names) and keeps the workloads,
     /// pointing each at its project's current name. Fails when a workload's project is gone.
     pub(crate) fn reorganize(&mut self, org: Organization) -> ControlResult<()> {
@@ -216,6 +379,7 @@ pub(crate) async fn fingerprint(
     let bounded = || live_ids().filter(workload::Column::Id.lte(bound.unwrap_or(0)));
     let live = bounded().count(db).await?;
     let pods = pod::Entity::find()
+        .filter(pod::Column::State.ne(pod::state::TERMINATING))
         .filter(
             pod::Column::WorkloadId.in_subquery(
                 bounded()
@@ -256,6 +420,12 @@ pub(crate) async fn load_organization(
     let mut node_ids = BTreeMap::new();
     let mut node_names = BTreeMap::new();
     for n in &node_rows {
+        node_ids.insert(n.name.clone(), n.id);
+        node_names.insert(n.id, n.name.clone());
+        // A node that is down takes no work (its pods were ended when it went down).
+        if n.state != "up" {
+            continue;
+        }
         nodes.push(Node {
             name: n.name.clone(),
             pool: pool_name(n.node_pool_id)?,
@@ -264,8 +434,6 @@ pub(crate) async fn load_organization(
             cpu_millicores: u64::try_from(n.cpu_millicores).unwrap_or(0),
             memory_mib: u64::try_from(n.memory_mib).unwrap_or(0),
         });
-        node_ids.insert(n.name.clone(), n.id);
-        node_names.insert(n.id, n.name.clone());
     }
     let quotas = quota::Entity::find().all(db).await?;
     let quotas_of = |kind: &str, id: i32| -> ControlResult<Vec<PoolQuota>> {
@@ -370,6 +538,11 @@ pub(crate) async fn live_workloads(
             workload::Column::Nominated,
             workload::Column::PhaseReason,
             workload::Column::DurationSecs,
+            workload::Column::Command,
+            workload::Column::Args,
+            workload::Column::EnvJson,
+            workload::Column::GracePeriodSecs,
+            workload::Column::Attempts,
         ])
         .filter(workload::Column::ClusterId.eq(cluster_id))
         .filter(workload::Column::EndedAt.is_null());

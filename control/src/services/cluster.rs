@@ -52,16 +52,28 @@ pub async fn list_nodes(rota: &Rota) -> ControlResult<Vec<NodeInfo>> {
         .into_iter()
         .map(|p| (p.id, p.name))
         .collect();
-    let names: BTreeMap<i32, String> = workload::Entity::find()
-        .filter(workload::Column::EndedAt.is_null())
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|w| (w.id, w.name))
-        .collect();
+    let pods = pod::Entity::find().all(db).await?;
+    let mut ids: Vec<i32> = pods.iter().map(|p| p.workload_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut names: BTreeMap<i32, String> = BTreeMap::new();
+    for chunk in ids.chunks(500) {
+        names.extend(
+            workload::Entity::find()
+                .filter(workload::Column::Id.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|w| (w.id, w.name)),
+        );
+    }
     let mut holders: BTreeMap<(i32, u32), Vec<(String, u32)>> = BTreeMap::new();
-    for p in pod::Entity::find().all(db).await? {
-        let who = names.get(&p.workload_id).cloned().unwrap_or_default();
+    for p in pods {
+        let mut who = names.get(&p.workload_id).cloned().unwrap_or_default();
+        // A stopping pod holds its GPUs until it is gone: shown as such.
+        if p.state == pod::state::TERMINATING {
+            who.push_str(" (terminating)");
+        }
         match serde_json::from_str::<GpuSlots>(&p.gpu_slots) {
             Ok(GpuSlots::Devices(devices)) => {
                 for d in devices {

@@ -12,6 +12,7 @@ use crate::cluster_file::ClusterFile;
 use crate::control_loop::{Control, Reasons, Wake};
 use crate::error::{ControlError, ControlResult};
 use crate::executor::Executor;
+use crate::logs::Logs;
 use crate::metrics::Metrics;
 use crate::seed::{self, Seeded};
 use crate::store::Store;
@@ -22,6 +23,7 @@ pub mod asset_wire;
 pub mod assets;
 pub mod cluster;
 mod intake;
+pub mod logs;
 pub mod org;
 pub mod preview;
 pub mod session;
@@ -49,6 +51,12 @@ pub struct Rota {
     pub metrics: Metrics,
     /// Why each workload waits, as the last cycle said.
     pub reasons: Reasons,
+    /// Pods' output.
+    pub logs: Logs,
+    /// What runs the pods.
+    pub executor: Arc<dyn Executor>,
+    /// How the scheduling loop's task fares.
+    pub health: crate::control_loop::Health,
     /// The cluster's projects and departments, read once and dropped whenever the organization
     /// changes (every submission looks its project up).
     directory: Arc<tokio::sync::RwLock<Option<Arc<Directory>>>>,
@@ -58,12 +66,13 @@ pub struct Rota {
 
 impl Rota {
     /// Opens the store, seeds it on first start, and builds the scheduling loop (not yet running:
-    /// call [`Control::spawn`]).
+    /// call [`Control::spawn`]). Pods' output is kept in `logs`.
     pub async fn start(
         store: Store,
         file: &ClusterFile,
         admin_password: Option<&str>,
         executor: Arc<dyn Executor>,
+        logs: Logs,
     ) -> ControlResult<(Rota, Control, Seeded)> {
         let seeded = seed::seed(&store, file, admin_password).await?;
         let signer = Signer::load_or_create(&store.db).await?;
@@ -77,10 +86,11 @@ impl Rota {
         let control = Control::new(
             store.clone(),
             wake.clone(),
-            executor,
+            executor.clone(),
             c.id,
             metrics.clone(),
             reasons.clone(),
+            logs.clone(),
         );
         let rota = Rota {
             intake: intake::Intake::start(store.clone(), wake.clone()),
@@ -93,6 +103,9 @@ impl Rota {
             throttle: Arc::default(),
             metrics,
             reasons,
+            logs,
+            executor,
+            health: control.health.clone(),
             directory: Arc::default(),
         };
         Ok((rota, control, seeded))

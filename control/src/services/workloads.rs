@@ -66,6 +66,8 @@ pub(crate) struct Checked {
     pub gpu: GpuAsk,
     pub cpu: u64,
     pub memory: u64,
+    /// Its stop grace period, if it sets one.
+    pub grace: Option<u32>,
 }
 
 /// Applies `rota_api`'s rules to a submission and checks the caller may use the project.
@@ -146,6 +148,11 @@ pub(crate) async fn check(
         c.gpu_portion_request,
         c.gpu_memory_request.as_deref(),
     )?;
+    if !matches!(gpu, GpuAsk::Devices(_))
+        && let Some(why) = rota.executor.fractions()
+    {
+        return Err(ApiError::invalid("spec.compute", why).into());
+    }
     let cpu = validate::cpu_millicores(
         "spec.compute.cpuCoreRequest",
         c.cpu_core_request.unwrap_or(DEFAULT_CPU_CORES),
@@ -160,14 +167,13 @@ pub(crate) async fn check(
         );
     }
     for (i, v) in req.spec.environment_variables.iter().enumerate() {
-        if v.name.is_empty() || v.name.contains('=') {
-            return Err(ApiError::invalid(
-                format!("spec.environmentVariables[{i}].name"),
-                "must be a non-empty name without '='",
-            )
-            .into());
-        }
+        validate::env_name(&format!("spec.environmentVariables[{i}].name"), &v.name)?;
     }
+    let grace = req
+        .spec
+        .grace_period_seconds
+        .map(|g| validate::grace_period_seconds("spec.gracePeriodSeconds", g))
+        .transpose()?;
     require_project_writer(rota, who, project.id, &project.name).await?;
     Ok(Checked {
         name,
@@ -176,6 +182,7 @@ pub(crate) async fn check(
         gpu,
         cpu,
         memory,
+        grace,
     })
 }
 
@@ -244,6 +251,7 @@ pub async fn submit(
         gpu,
         cpu,
         memory,
+        grace,
     } = check(rota, who, &sub).await?;
     let req = &sub.request;
     let (gpu_kind, gpu_amount) = gpu_columns(gpu);
@@ -278,6 +286,8 @@ pub async fn submit(
         started_at: Set(None),
         phase_since: Set(Some(now)),
         ended_at: Set(None),
+        grace_period_secs: Set(grace.map(|g| g as i32)),
+        attempts: Set(0),
     };
     // One transaction for the workload and its `Submitted` event, shared with the submissions
     // queued beside it; the partial unique index on live names refuses a duplicate.
@@ -358,8 +368,12 @@ pub async fn delete(rota: &Rota, who: &Principal, id: &str) -> ControlResult<Wor
     if ended.rows_affected == 0 {
         return Err(ApiError::not_found(format!("workload {id} was already deleted")).into());
     }
-    pod::Entity::delete_many()
+    // Its pods stop through the executor, holding their GPUs until they are gone.
+    pod::Entity::update_many()
+        .col_expr(pod::Column::State, Expr::value(pod::state::TERMINATING))
+        .col_expr(pod::Column::StopRequestedAt, Expr::value(now))
         .filter(pod::Column::WorkloadId.eq(w.id))
+        .filter(pod::Column::State.ne(pod::state::TERMINATING))
         .exec(&txn)
         .await?;
     insert_event(
@@ -371,6 +385,7 @@ pub async fn delete(rota: &Rota, who: &Principal, id: &str) -> ControlResult<Wor
     )
     .await?;
     txn.commit().await?;
+    rota.logs.remove(&w.uuid);
     rota.wake.changed(Change::Ended(w.id));
     summary
         .map(|s| WorkloadSummary {
@@ -385,9 +400,25 @@ pub async fn delete(rota: &Rota, who: &Principal, id: &str) -> ControlResult<Wor
 }
 
 async fn find_live(rota: &Rota, id: &str) -> ControlResult<workload::Model> {
-    let q = workload::Entity::find()
-        .filter(workload::Column::ClusterId.eq(rota.cluster_id))
-        .filter(workload::Column::EndedAt.is_null());
+    find(rota, id, false).await
+}
+
+/// A live workload, or else the newest that ended by itself (Completed or Failed): its events
+/// and logs are kept until it is deleted.
+pub(crate) async fn find_kept(rota: &Rota, id: &str) -> ControlResult<workload::Model> {
+    find(rota, id, true).await
+}
+
+async fn find(rota: &Rota, id: &str, ended_too: bool) -> ControlResult<workload::Model> {
+    let q = workload::Entity::find().filter(workload::Column::ClusterId.eq(rota.cluster_id));
+    let q = if ended_too {
+        // Live first (no end), then the newest ended.
+        q.filter(workload::Column::Phase.ne("Deleted"))
+            .order_by_desc(workload::Column::EndedAt.is_null())
+            .order_by_desc(workload::Column::Id)
+    } else {
+        q.filter(workload::Column::EndedAt.is_null())
+    };
     let found = match id.split_once('/') {
         Some((project, name)) => {
             let p = find_project(rota, project).await?;
@@ -552,7 +583,7 @@ pub async fn list_page(rota: &Rota, filter: &ListFilter) -> ControlResult<Page> 
 
 /// One live workload.
 pub async fn get(rota: &Rota, id: &str) -> ControlResult<WorkloadSummary> {
-    let w = find_live(rota, id).await?;
+    let w = find_kept(rota, id).await?;
     summarize(&rota.store.db, rota, vec![w])
         .await?
         .into_iter()
@@ -575,7 +606,7 @@ pub struct WorkloadEvent {
 
 /// A workload's events, oldest first.
 pub async fn events(rota: &Rota, id: &str) -> ControlResult<Vec<WorkloadEvent>> {
-    let w = find_live(rota, id).await?;
+    let w = find_kept(rota, id).await?;
     let rows = event::Entity::find()
         .filter(event::Column::WorkloadId.eq(w.id))
         .order_by_asc(event::Column::Id)
@@ -624,8 +655,10 @@ async fn summarize(
     let mut pods: BTreeMap<i32, Vec<pod::Model>> = BTreeMap::new();
     let ids: Vec<i32> = rows.iter().map(|w| w.id).collect();
     for chunk in ids.chunks(500) {
+        // A stopping pod no longer counts for its workload (the nodes page shows what it holds).
         for p in pod::Entity::find()
             .filter(pod::Column::WorkloadId.is_in(chunk.iter().copied()))
+            .filter(pod::Column::State.ne(pod::state::TERMINATING))
             .order_by_asc(pod::Column::PodIndex)
             .all(db)
             .await?
@@ -673,7 +706,10 @@ async fn summarize(
                 cluster_id: rota.cluster_uuid.clone(),
                 priority: w.priority,
                 preemptible: w.preemptible,
-                running_pods: mine.len() as u32,
+                running_pods: mine
+                    .iter()
+                    .filter(|p| p.state == pod::state::RUNNING)
+                    .count() as u32,
                 requested_pods: u32::try_from(w.pods).unwrap_or(1),
                 allocated_gpus: allocated,
                 requested_gpus: per_pod * f64::from(w.pods),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use rota_control::auth::{Principal, Role};
 use rota_control::cluster_file::ClusterFile;
 use rota_control::executor::Simulated;
+use rota_control::logs::Logs;
 use rota_control::services::Rota;
 use rota_control::{Control, Store};
 use sea_orm::{ConnectionTrait, Database};
@@ -83,10 +84,22 @@ where
 /// `settle` to run the scheduler at the moments they choose).
 pub async fn quickstart(store: Store) -> (Rota, Control) {
     let file = ClusterFile::load(None).expect("quickstart cluster");
-    let (rota, control, _) = Rota::start(store, &file, Some(ADMIN_PASSWORD), Arc::new(Simulated))
-        .await
-        .expect("starts");
+    let logs = test_logs();
+    let (rota, control, _) = Rota::start(
+        store,
+        &file,
+        Some(ADMIN_PASSWORD),
+        Arc::new(Simulated),
+        logs,
+    )
+    .await
+    .expect("starts");
     (rota, control)
+}
+
+/// A logs folder of its own under the temporary directory.
+pub fn test_logs() -> Logs {
+    Logs::new(&std::env::temp_dir().join(format!("rota_logs_{}", uuid::Uuid::new_v4().simple())))
 }
 
 pub fn admin() -> Principal {

@@ -126,6 +126,7 @@ impl World {
                 })
                 .collect(),
             workloads: Vec::new(),
+            releasing: Vec::new(),
         };
         let config = Config {
             default_placement: scenario.placement,

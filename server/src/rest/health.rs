@@ -1,17 +1,26 @@
-//! `GET /healthz`: 200 when the store answers, 503 when it does not.
+//! `GET /healthz`: 200 when the store answers, 503 when it does not; it also says when the
+//! scheduling loop's task died and was started again.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use rota_control::services::Rota;
 
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "The store answers"), (status = 503, description = "The store does not answer")))]
-pub async fn healthz(State(rota): State<Rota>) -> (StatusCode, &'static str) {
-    if rota.store.ping().await {
-        (StatusCode::OK, "ok\n")
-    } else {
-        (
+pub async fn healthz(State(rota): State<Rota>) -> (StatusCode, String) {
+    if !rota.store.ping().await {
+        return (
             StatusCode::SERVICE_UNAVAILABLE,
-            "the store does not answer\n",
-        )
+            "the store does not answer\n".into(),
+        );
+    }
+    match rota.health.last_failure() {
+        None => (StatusCode::OK, "ok\n".into()),
+        Some(why) => (
+            StatusCode::OK,
+            format!(
+                "ok; the scheduling loop died {} time(s) and was started again (last: {why})\n",
+                rota.health.restarts()
+            ),
+        ),
     }
 }

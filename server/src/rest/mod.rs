@@ -13,6 +13,7 @@ mod changes;
 mod cluster;
 mod error;
 mod health;
+mod logs;
 mod metrics;
 pub mod openapi;
 mod projects;
@@ -116,5 +117,6 @@ pub fn router(rota: Rota) -> Router {
             get(workloads::get_one).delete(workloads::delete),
         )
         .route("/api/v1/workloads/{id}/events", get(workloads::events))
+        .route("/api/v1/workloads/{id}/logs", get(logs::logs))
         .with_state(rota)
 }

@@ -4,7 +4,9 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{access, assets, changes, cluster, health, metrics, projects, token, units, workloads};
+use super::{
+    access, assets, changes, cluster, health, logs, metrics, projects, token, units, workloads,
+};
 
 struct BearerAuth;
 
@@ -63,6 +65,7 @@ impl Modify for BearerAuth {
         workloads::get_one,
         workloads::delete,
         workloads::events,
+        logs::logs,
         workloads::preview_submission,
     )
 )]

@@ -32,9 +32,15 @@ impl TestApp {
             .await
             .expect("store");
         let file = ClusterFile::load(None).expect("cluster");
-        let (rota, _control, _) = Rota::start(store, &file, Some("pw"), Arc::new(Simulated))
-            .await
-            .expect("start");
+        let (rota, _control, _) = Rota::start(
+            store,
+            &file,
+            Some("pw"),
+            Arc::new(Simulated),
+            rota_control::logs::Logs::new(&dir),
+        )
+        .await
+        .expect("start");
         let router = rota_server::rest::router(rota.clone());
         TestApp { rota, router, dir }
     }

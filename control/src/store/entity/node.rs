@@ -14,6 +14,11 @@ pub struct Model {
     pub gpu_memory_mib: i64,
     pub cpu_millicores: i64,
     pub memory_mib: i64,
+    /// `up` or `down`, as the executor last reported it.
+    pub state: String,
+    /// Why it is down.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub state_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -37,6 +37,10 @@ pub struct Model {
     pub ended_at: Option<i64>,
     /// When it entered its phase (submitted, preempted, started).
     pub phase_since: Option<i64>,
+    /// Seconds a pod has between SIGTERM and SIGKILL (default 30).
+    pub grace_period_secs: Option<i32>,
+    /// How many times it was bound: the next start's attempt number.
+    pub attempts: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
