@@ -88,8 +88,14 @@ pub struct Server {
 
 impl Server {
     pub async fn start(db_url: &str) -> Server {
+        Server::start_with(db_url, &[]).await
+    }
+
+    /// A server with more environment (a cluster file, a data folder).
+    pub async fn start_with(db_url: &str, env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_rota-server"))
+            .envs(env.iter().copied())
             .env("DATABASE_URL", db_url)
             .env("ROTA_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))

@@ -1,0 +1,392 @@
+//! The walkthrough with real processes: a workstation cluster (the local executor, one node of
+//! four GPUs declared) served by a real `rota-server`, driven from the CLI and the REST API.
+//! Every pod is a process group under its supervisor; the test reads their pid files and
+//! `/proc` to check what really runs, then kills the server with SIGKILL and starts it again.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rota_control::executor::local::proc::ProcessId;
+use rota_control::executor::local::supervisor::{self, PIDS, Pids};
+use serde_json::{Value, json};
+use support::{ADMIN_PASSWORD, Server, rota_bin};
+
+mod support;
+
+const IMAGE: &str = "runai.jfrog.io/demo/quickstart";
+/// A pod that says which devices it got, then runs until SIGTERM, which it reports.
+const SERVE: &str = "echo devices=$CUDA_VISIBLE_DEVICES pod=$ROTA_POD_INDEX/$ROTA_POD_COUNT workload=$ROTA_WORKLOAD project=$ROTA_PROJECT; \
+                     trap 'echo stopping on SIGTERM; exit 0' TERM; while :; do sleep 0.1; done";
+
+const CLUSTER: &str =
+    "name = \"workstation\"\nexecutor = \"local\"\n\n[local]\ngpus = 4\nnode = \"ws\"\n";
+
+struct Fixture {
+    dir: PathBuf,
+    db_url: String,
+    config: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir =
+            std::env::temp_dir().join(format!("rota-local-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("cluster.toml"), CLUSTER).expect("cluster file");
+        Fixture {
+            db_url: format!("sqlite://{}/rota.db", dir.display()),
+            config: dir.join("cli.json"),
+            dir,
+        }
+    }
+
+    async fn serve(&self) -> Server {
+        let cluster = self.dir.join("cluster.toml").display().to_string();
+        let data = self.dir.join("data").display().to_string();
+        Server::start_with(
+            &self.db_url,
+            &[("ROTA_CLUSTER", &cluster), ("ROTA_DATA_DIR", &data)],
+        )
+        .await
+    }
+
+    fn cli(&self, args: &[&str]) -> std::process::Output {
+        Command::new(rota_bin())
+            .args(args)
+            .env("ROTA_CONFIG", &self.config)
+            .env_remove("ROTA_URL")
+            .env_remove("ROTA_TOKEN")
+            .output()
+            .expect("rota runs")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert!(
+            out.status.success(),
+            "rota {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn pods_dir(&self) -> PathBuf {
+        self.dir.join("data").join("pods")
+    }
+
+    /// Live pod processes by pod name, from their supervisors' pid files.
+    fn live_pods(&self) -> BTreeMap<String, Pids> {
+        let mut out = BTreeMap::new();
+        let Ok(entries) = std::fs::read_dir(self.pods_dir()) else {
+            return out;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if let Some(p) = supervisor::read::<Pids>(&e.path(), PIDS)
+                && p.pod.is_alive()
+            {
+                out.insert(name, p);
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        // Leave nothing running, whatever happened.
+        for pids in self.live_pods().values() {
+            pids.pod.signal_group(nix::sys::signal::Signal::SIGKILL);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+struct Api {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn new(base: &str) -> Api {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client");
+        let body: Value = client
+            .post(format!("{base}/api/v1/token"))
+            .json(
+                &json!({"grantType": "password", "username": "admin", "password": ADMIN_PASSWORD}),
+            )
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("token body");
+        Api {
+            client,
+            base: base.to_owned(),
+            token: body["accessToken"].as_str().expect("token").to_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    async fn workload(&self, project_name: &str) -> Value {
+        let id = project_name.replace('/', "%2F");
+        self.get(&format!("/api/v1/workloads/trainings/{id}"))
+            .await
+            .json()
+            .await
+            .expect("workload")
+    }
+
+    async fn events(&self, project_name: &str) -> Vec<Value> {
+        let id = project_name.replace('/', "%2F");
+        let body: Value = self
+            .get(&format!("/api/v1/workloads/{id}/events"))
+            .await
+            .json()
+            .await
+            .expect("events");
+        body["events"].as_array().cloned().unwrap_or_default()
+    }
+
+    async fn log(&self, project_name: &str, query: &str) -> String {
+        let id = project_name.replace('/', "%2F");
+        let r = self
+            .get(&format!("/api/v1/workloads/{id}/logs?{query}"))
+            .await;
+        assert!(r.status().is_success(), "logs: {}", r.status());
+        r.text().await.expect("log text")
+    }
+
+    /// Waits until every named workload is in the phase given.
+    async fn until(&self, want: &[(&str, &str)]) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let mut got = Vec::new();
+            for (w, _) in want {
+                got.push(
+                    self.workload(w).await["phase"]
+                        .as_str()
+                        .unwrap_or("?")
+                        .to_owned(),
+                );
+            }
+            if want.iter().zip(&got).all(|((_, p), g)| p == g) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never reached {want:?}; last {got:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Waits until `check` holds, at most 20 s.
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check() {
+        assert!(Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn devices_in(log: &str) -> String {
+    log.lines()
+        .find_map(|l| l.strip_prefix("devices="))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn submit(f: &Fixture, name: &str, project: &str, gpus: &str, script: &str) {
+    f.ok(&[
+        "training", "submit", name, "-i", IMAGE, "-g", gpus, "-p", project, "--", "sh", "-c",
+        script,
+    ]);
+}
+
+fn uuid_of(w: &Value) -> String {
+    w["id"].as_str().expect("id").to_owned()
+}
+
+fn live_of(f: &Fixture, uuid: &str) -> Vec<String> {
+    f.live_pods()
+        .into_keys()
+        .filter(|n| n.starts_with(uuid))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_walkthrough_runs_real_processes_and_survives_a_killed_server() {
+    let f = Fixture::new();
+    let mut server = f.serve().await;
+    f.ok(&[
+        "login",
+        "--url",
+        &server.base,
+        "--username",
+        "admin",
+        "--password",
+        ADMIN_PASSWORD,
+    ]);
+    let api = Api::new(&server.base).await;
+
+    // team-a runs 3 GPUs (over quota) while team-b uses 1: three real processes.
+    submit(&f, "a2", "team-a", "2", SERVE);
+    submit(&f, "a1", "team-a", "1", SERVE);
+    submit(&f, "b1", "team-b", "1", SERVE);
+    api.until(&[
+        ("team-a/a2", "Running"),
+        ("team-a/a1", "Running"),
+        ("team-b/b1", "Running"),
+    ])
+    .await;
+    let a1 = uuid_of(&api.workload("team-a/a1").await);
+    eventually("three pod processes", || f.live_pods().len() == 3).await;
+    let mut seen = BTreeMap::new();
+    for (w, gpus) in [("team-a/a2", 2), ("team-a/a1", 1), ("team-b/b1", 1)] {
+        let log = api.log(w, "tail=5").await;
+        let devices = devices_in(&log);
+        assert_eq!(devices.split(',').count(), gpus, "{w}: {log}");
+        assert!(log.contains("pod=0/1"), "{log}");
+        seen.insert(w, devices);
+    }
+    let mut all: Vec<String> = seen
+        .values()
+        .flat_map(|d| d.split(',').map(str::to_owned))
+        .collect();
+    all.sort();
+    assert_eq!(all, ["0", "1", "2", "3"], "every GPU given once: {seen:?}");
+    let cli_log = f.ok(&["logs", "a2", "-p", "team-a", "--tail", "5"]);
+    assert!(cli_log.contains("workload=a2 project=team-a"), "{cli_log}");
+    let v2_log = f.ok(&["training", "logs", "b1", "-p", "team-b"]);
+    assert!(
+        v2_log.contains(&format!("devices={}", seen["team-b/b1"])),
+        "{v2_log}"
+    );
+
+    // team-b asks for its quota back: a1 gets SIGTERM, its process is gone, b2 runs on its GPU.
+    submit(&f, "b2", "team-b", "1", SERVE);
+    api.until(&[("team-a/a1", "Pending"), ("team-b/b2", "Running")])
+        .await;
+    assert!(live_of(&f, &a1).is_empty(), "a1's process is gone");
+    let a1_log = api.log("team-a/a1", "").await;
+    assert!(a1_log.contains("stopping on SIGTERM"), "{a1_log}");
+    let b2_log = api.log("team-b/b2", "").await;
+    assert_eq!(
+        devices_in(&b2_log),
+        seen["team-a/a1"],
+        "b2 runs on the GPU a1 gave up"
+    );
+    let events = api.events("team-a/a1").await;
+    assert!(
+        events.iter().any(|e| e["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("team-b reclaimed its fair share of GPUs for b2"))),
+        "{events:?}"
+    );
+    eventually("three pod processes", || f.live_pods().len() == 3).await;
+
+    // Deleting a2 stops its process and a1 runs again, as a new process.
+    let a2 = uuid_of(&api.workload("team-a/a2").await);
+    f.ok(&["delete", "job", "a2", "-p", "team-a"]);
+    api.until(&[("team-a/a1", "Running")]).await;
+    eventually("a2's process is gone", || live_of(&f, &a2).is_empty()).await;
+    eventually("a1 runs again", || live_of(&f, &a1).len() == 1).await;
+
+    // Exit 0 completes; exit 3 fails with the code and the end of the output.
+    submit(&f, "done", "team-b", "0", "echo all done; exit 0");
+    submit(
+        &f,
+        "broken",
+        "team-b",
+        "0",
+        "echo something went wrong >&2; exit 3",
+    );
+    api.until(&[("team-b/done", "Completed"), ("team-b/broken", "Failed")])
+        .await;
+    let broken = api.workload("team-b/broken").await;
+    assert!(
+        broken["phaseReason"]
+            .as_str()
+            .is_some_and(|r| r.contains("exited with code 3")),
+        "{broken}"
+    );
+    let events = api.events("team-b/broken").await;
+    let failed = events
+        .iter()
+        .find(|e| e["kind"] == "Failed")
+        .expect("a Failed event");
+    let message = failed["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("exited with code 3") && message.contains("something went wrong"),
+        "{message}"
+    );
+    assert_eq!(api.log("team-b/done", "").await, "all done\n");
+
+    // A followed log streams until the pod is done.
+    submit(
+        &f,
+        "counter",
+        "team-b",
+        "0",
+        "for i in 1 2 3; do echo line $i; sleep 0.3; done",
+    );
+    let followed = f.ok(&["logs", "counter", "-p", "team-b", "-f"]);
+    assert_eq!(followed, "line 1\nline 2\nline 3\n");
+
+    // SIGKILL the server: the processes run on, and the restarted server adopts them.
+    let before = f.live_pods();
+    assert_eq!(before.len(), 3, "{before:?}");
+    server.kill();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(f.live_pods(), before, "the pods outlive the server");
+    let server = f.serve().await;
+    f.ok(&[
+        "login", "--url", &server.base, "--username", "admin", "--password", ADMIN_PASSWORD,
+    ]);
+    let api = Api::new(&server.base).await;
+    api.until(&[
+        ("team-a/a1", "Running"),
+        ("team-b/b1", "Running"),
+        ("team-b/b2", "Running"),
+    ])
+    .await;
+    // Two reconciliations later, still the same processes: none restarted, none doubled.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        f.live_pods(),
+        before,
+        "every pod was adopted, none started twice"
+    );
+
+    // A workload deleted while it starts leaves nothing running.
+    submit(&f, "hasty", "team-b", "0", SERVE);
+    let hasty = uuid_of(&api.workload("team-b/hasty").await);
+    f.ok(&["delete", "job", "hasty", "-p", "team-b"]);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert!(live_of(&f, &hasty).is_empty(), "nothing of hasty runs");
+
+    // Deleting the rest stops every process.
+    for (w, p) in [("a1", "team-a"), ("b1", "team-b"), ("b2", "team-b")] {
+        f.ok(&["delete", "job", w, "-p", p]);
+    }
+    eventually("no pod process is left", || f.live_pods().is_empty()).await;
+    drop(server);
+}
