@@ -5,13 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rota_control::executor::local::proc::ProcessId;
 use rota_control::executor::local::supervisor::{self, PIDS, Pids};
-use serde_json::{Value, json};
-use support::{ADMIN_PASSWORD, Server, rota_bin};
+use serde_json::Value;
+use support::Server;
+use support::cli::Cli;
+use support::rest::{Api, eventually};
 
 mod support;
 
@@ -26,7 +26,6 @@ const CLUSTER: &str =
 struct Fixture {
     dir: PathBuf,
     db_url: String,
-    config: PathBuf,
 }
 
 impl Fixture {
@@ -37,7 +36,6 @@ impl Fixture {
         std::fs::write(dir.join("cluster.toml"), CLUSTER).expect("cluster file");
         Fixture {
             db_url: format!("sqlite://{}/rota.db", dir.display()),
-            config: dir.join("cli.json"),
             dir,
         }
     }
@@ -50,26 +48,6 @@ impl Fixture {
             &[("ROTA_CLUSTER", &cluster), ("ROTA_DATA_DIR", &data)],
         )
         .await
-    }
-
-    fn cli(&self, args: &[&str]) -> std::process::Output {
-        Command::new(rota_bin())
-            .args(args)
-            .env("ROTA_CONFIG", &self.config)
-            .env_remove("ROTA_URL")
-            .env_remove("ROTA_TOKEN")
-            .output()
-            .expect("rota runs")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.cli(args);
-        assert!(
-            out.status.success(),
-            "rota {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     fn pods_dir(&self) -> PathBuf {
@@ -104,108 +82,6 @@ impl Drop for Fixture {
     }
 }
 
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Api {
-    async fn new(base: &str) -> Api {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("client");
-        let body: Value = client
-            .post(format!("{base}/api/v1/token"))
-            .json(
-                &json!({"grantType": "password", "username": "admin", "password": ADMIN_PASSWORD}),
-            )
-            .send()
-            .await
-            .expect("token")
-            .json()
-            .await
-            .expect("token body");
-        Api {
-            client,
-            base: base.to_owned(),
-            token: body["accessToken"].as_str().expect("token").to_owned(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .expect("GET")
-    }
-
-    async fn workload(&self, project_name: &str) -> Value {
-        let id = project_name.replace('/', "%2F");
-        self.get(&format!("/api/v1/workloads/trainings/{id}"))
-            .await
-            .json()
-            .await
-            .expect("workload")
-    }
-
-    async fn events(&self, project_name: &str) -> Vec<Value> {
-        let id = project_name.replace('/', "%2F");
-        let body: Value = self
-            .get(&format!("/api/v1/workloads/{id}/events"))
-            .await
-            .json()
-            .await
-            .expect("events");
-        body["events"].as_array().cloned().unwrap_or_default()
-    }
-
-    async fn log(&self, project_name: &str, query: &str) -> String {
-        let id = project_name.replace('/', "%2F");
-        let r = self
-            .get(&format!("/api/v1/workloads/{id}/logs?{query}"))
-            .await;
-        assert!(r.status().is_success(), "logs: {}", r.status());
-        r.text().await.expect("log text")
-    }
-
-    /// Waits until every named workload is in the phase given.
-    async fn until(&self, want: &[(&str, &str)]) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let mut got = Vec::new();
-            for (w, _) in want {
-                got.push(
-                    self.workload(w).await["phase"]
-                        .as_str()
-                        .unwrap_or("?")
-                        .to_owned(),
-                );
-            }
-            if want.iter().zip(&got).all(|((_, p), g)| p == g) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "never reached {want:?}; last {got:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-}
-
-/// Waits until `check` holds, at most 20 s.
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !check() {
-        assert!(Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 fn devices_in(log: &str) -> String {
     log.lines()
         .find_map(|l| l.strip_prefix("devices="))
@@ -214,8 +90,8 @@ fn devices_in(log: &str) -> String {
         .to_owned()
 }
 
-fn submit(f: &Fixture, name: &str, project: &str, gpus: &str, script: &str) {
-    f.ok(&[
+fn submit(cli: &Cli, name: &str, project: &str, gpus: &str, script: &str) {
+    cli.ok(&[
         "training", "submit", name, "-i", IMAGE, "-g", gpus, "-p", project, "--", "sh", "-c",
         script,
     ]);
@@ -236,21 +112,13 @@ fn live_of(f: &Fixture, uuid: &str) -> Vec<String> {
 async fn the_walkthrough_runs_real_processes_and_survives_a_killed_server() {
     let f = Fixture::new();
     let mut server = f.serve().await;
-    f.ok(&[
-        "login",
-        "--url",
-        &server.base,
-        "--username",
-        "admin",
-        "--password",
-        ADMIN_PASSWORD,
-    ]);
+    let cli = Cli::new(&server.base);
     let api = Api::new(&server.base).await;
 
     // team-a runs 3 GPUs (over quota) while team-b uses 1: three real processes.
-    submit(&f, "a2", "team-a", "2", SERVE);
-    submit(&f, "a1", "team-a", "1", SERVE);
-    submit(&f, "b1", "team-b", "1", SERVE);
+    submit(&cli, "a2", "team-a", "2", SERVE);
+    submit(&cli, "a1", "team-a", "1", SERVE);
+    submit(&cli, "b1", "team-b", "1", SERVE);
     api.until(&[
         ("team-a/a2", "Running"),
         ("team-a/a1", "Running"),
@@ -273,16 +141,16 @@ async fn the_walkthrough_runs_real_processes_and_survives_a_killed_server() {
         .collect();
     all.sort();
     assert_eq!(all, ["0", "1", "2", "3"], "every GPU given once: {seen:?}");
-    let cli_log = f.ok(&["logs", "a2", "-p", "team-a", "--tail", "5"]);
+    let cli_log = cli.ok(&["logs", "a2", "-p", "team-a", "--tail", "5"]);
     assert!(cli_log.contains("workload=a2 project=team-a"), "{cli_log}");
-    let v2_log = f.ok(&["training", "logs", "b1", "-p", "team-b"]);
+    let v2_log = cli.ok(&["training", "logs", "b1", "-p", "team-b"]);
     assert!(
         v2_log.contains(&format!("devices={}", seen["team-b/b1"])),
         "{v2_log}"
     );
 
     // team-b asks for its quota back: a1 gets SIGTERM, its process is gone, b2 runs on its GPU.
-    submit(&f, "b2", "team-b", "1", SERVE);
+    submit(&cli, "b2", "team-b", "1", SERVE);
     api.until(&[("team-a/a1", "Pending"), ("team-b/b2", "Running")])
         .await;
     assert!(live_of(&f, &a1).is_empty(), "a1's process is gone");
@@ -305,15 +173,15 @@ async fn the_walkthrough_runs_real_processes_and_survives_a_killed_server() {
 
     // Deleting a2 stops its process and a1 runs again, as a new process.
     let a2 = uuid_of(&api.workload("team-a/a2").await);
-    f.ok(&["delete", "job", "a2", "-p", "team-a"]);
+    cli.ok(&["delete", "job", "a2", "-p", "team-a"]);
     api.until(&[("team-a/a1", "Running")]).await;
     eventually("a2's process is gone", || live_of(&f, &a2).is_empty()).await;
     eventually("a1 runs again", || live_of(&f, &a1).len() == 1).await;
 
     // Exit 0 completes; exit 3 fails with the code and the end of the output.
-    submit(&f, "done", "team-b", "0", "echo all done; exit 0");
+    submit(&cli, "done", "team-b", "0", "echo all done; exit 0");
     submit(
-        &f,
+        &cli,
         "broken",
         "team-b",
         "0",
@@ -342,13 +210,13 @@ async fn the_walkthrough_runs_real_processes_and_survives_a_killed_server() {
 
     // A followed log streams until the pod is done.
     submit(
-        &f,
+        &cli,
         "counter",
         "team-b",
         "0",
         "for i in 1 2 3; do echo line $i; sleep 0.3; done",
     );
-    let followed = f.ok(&["logs", "counter", "-p", "team-b", "-f"]);
+    let followed = cli.ok(&["logs", "counter", "-p", "team-b", "-f"]);
     assert_eq!(followed, "line 1\nline 2\nline 3\n");
 
     // SIGKILL the server: the processes run on, and the restarted server adopts them.
@@ -358,9 +226,7 @@ async fn the_walkthrough_runs_real_processes_and_survives_a_killed_server() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(f.live_pods(), before, "the pods outlive the server");
     let server = f.serve().await;
-    f.ok(&[
-        "login", "--url", &server.base, "--username", "admin", "--password", ADMIN_PASSWORD,
-    ]);
+    cli.login(&server.base);
     let api = Api::new(&server.base).await;
     api.until(&[
         ("team-a/a1", "Running"),
@@ -377,15 +243,15 @@ async fn the_walkthrough_runs_real_processes_and_survives_a_killed_server() {
     );
 
     // A workload deleted while it starts leaves nothing running.
-    submit(&f, "hasty", "team-b", "0", SERVE);
+    submit(&cli, "hasty", "team-b", "0", SERVE);
     let hasty = uuid_of(&api.workload("team-b/hasty").await);
-    f.ok(&["delete", "job", "hasty", "-p", "team-b"]);
+    cli.ok(&["delete", "job", "hasty", "-p", "team-b"]);
     tokio::time::sleep(Duration::from_millis(2500)).await;
     assert!(live_of(&f, &hasty).is_empty(), "nothing of hasty runs");
 
     // Deleting the rest stops every process.
     for (w, p) in [("a1", "team-a"), ("b1", "team-b"), ("b2", "team-b")] {
-        f.ok(&["delete", "job", w, "-p", p]);
+        cli.ok(&["delete", "job", w, "-p", p]);
     }
     eventually("no pod process is left", || f.live_pods().is_empty()).await;
     drop(server);

@@ -3,11 +3,11 @@
 //! `rota list -A` prints is checked whole; then the bin-packing continuation of the scenario
 //! (shared/scenarios/quickstart-over-quota-fairness-binpacking.json).
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{ADMIN_PASSWORD, Server, TestStore, rota_bin};
+use support::cli::Cli;
+use support::{ADMIN_PASSWORD, Server, TestStore};
 
 mod support;
 
@@ -23,70 +23,6 @@ fn table(rows: &[(&str, &str, &str, &str, &str)]) -> String {
         ));
     }
     out
-}
-
-struct Cli {
-    config: std::path::PathBuf,
-}
-
-impl Cli {
-    fn new(base: &str) -> Cli {
-        let config =
-            std::env::temp_dir().join(format!("rota-cli-{}.json", uuid::Uuid::new_v4().simple()));
-        let cli = Cli { config };
-        cli.ok(&[
-            "login",
-            "--url",
-            base,
-            "--username",
-            "admin",
-            "--password",
-            ADMIN_PASSWORD,
-        ]);
-        cli
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        Command::new(rota_bin())
-            .args(args)
-            .env("ROTA_CONFIG", &self.config)
-            .env_remove("ROTA_URL")
-            .env_remove("ROTA_TOKEN")
-            .output()
-            .expect("rota runs")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "rota {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Polls `list_args` until its output equals `want` (the scheduler works in the background).
-    fn until(&self, list_args: &[&str], want: &str) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let got = self.ok(list_args);
-            if got == want {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "rota {list_args:?} never showed\n{want}\nlast:\n{got}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Cli {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.config);
-    }
 }
 
 fn first_step() -> String {

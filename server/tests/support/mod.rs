@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 pub mod app;
+pub mod cli;
+pub mod rest;
 
 pub const ADMIN_PASSWORD: &str = "walkthrough";
 

@@ -1,0 +1,111 @@
+//! A signed-in REST client for tests that drive a real server, and waiting for a condition.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::ADMIN_PASSWORD;
+
+/// A signed-in REST client.
+pub struct Api {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    /// Signs in as the admin.
+    pub async fn new(base: &str) -> Api {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client");
+        let body: Value = client
+            .post(format!("{base}/api/v1/token"))
+            .json(
+                &json!({"grantType": "password", "username": "admin", "password": ADMIN_PASSWORD}),
+            )
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("token body");
+        Api {
+            client,
+            base: base.to_owned(),
+            token: body["accessToken"].as_str().expect("token").to_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn workload(&self, project_name: &str) -> Value {
+        let id = project_name.replace('/', "%2F");
+        self.get(&format!("/api/v1/workloads/trainings/{id}"))
+            .await
+            .json()
+            .await
+            .expect("workload")
+    }
+
+    pub async fn events(&self, project_name: &str) -> Vec<Value> {
+        let id = project_name.replace('/', "%2F");
+        let body: Value = self
+            .get(&format!("/api/v1/workloads/{id}/events"))
+            .await
+            .json()
+            .await
+            .expect("events");
+        body["events"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn log(&self, project_name: &str, query: &str) -> String {
+        let id = project_name.replace('/', "%2F");
+        let r = self
+            .get(&format!("/api/v1/workloads/{id}/logs?{query}"))
+            .await;
+        assert!(r.status().is_success(), "logs: {}", r.status());
+        r.text().await.expect("log text")
+    }
+
+    /// Waits until every named workload is in the phase given.
+    pub async fn until(&self, want: &[(&str, &str)]) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let mut got = Vec::new();
+            for (w, _) in want {
+                got.push(
+                    self.workload(w).await["phase"]
+                        .as_str()
+                        .unwrap_or("?")
+                        .to_owned(),
+                );
+            }
+            if want.iter().zip(&got).all(|((_, p), g)| p == g) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never reached {want:?}; last {got:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Waits until `check` holds, at most 20 s.
+pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check() {
+        assert!(Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
