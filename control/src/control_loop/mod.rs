@@ -476,12 +476,16 @@ impl Control {
         if decided.is_empty() {
             return Ok((changed, 0));
         }
-        tracing::info!(
-            reports = decided.events.len(),
-            restart = decided.restart.len(),
-            stop = decided.stop.len(),
-            "reconciled the executor with the store"
-        );
+        let level_info =
+            !(decided.events.is_empty() && decided.restart.is_empty() && decided.stop.is_empty());
+        if level_info {
+            tracing::info!(
+                reports = decided.events.len(),
+                restart = decided.restart.len(),
+                stop = decided.stop.len(),
+                "reconciled the executor with the store"
+            );
+        }
         for name in &decided.forget {
             self.executor.forget(name);
         }

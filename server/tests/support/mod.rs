@@ -82,6 +82,17 @@ impl Drop for TestStore {
     }
 }
 
+fn server_log() -> Stdio {
+    match std::env::var("ROTA_TEST_SERVER_LOG") {
+        Ok(path) => std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_or_else(|_| Stdio::null(), Stdio::from),
+        Err(_) => Stdio::null(),
+    }
+}
+
 /// A running server, killed on drop.
 pub struct Server {
     child: Child,
@@ -101,9 +112,13 @@ impl Server {
             .env("DATABASE_URL", db_url)
             .env("ROTA_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .env(
+                "RUST_LOG",
+                std::env::var("ROTA_TEST_SERVER_LOG_LEVEL").unwrap_or_else(|_| "warn".into()),
+            )
+            // ROTA_TEST_SERVER_LOG=FILE keeps what the servers say (they append to it).
+            .stdout(server_log())
+            .stderr(server_log())
             .spawn()
             .expect("the server starts");
         let server = Server {

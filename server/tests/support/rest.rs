@@ -81,20 +81,19 @@ impl Api {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let mut got = Vec::new();
+            let mut why = Vec::new();
             for (w, _) in want {
-                got.push(
-                    self.workload(w).await["phase"]
-                        .as_str()
-                        .unwrap_or("?")
-                        .to_owned(),
-                );
+                let v = self.workload(w).await;
+                got.push(v["phase"].as_str().unwrap_or("?").to_owned());
+                why.push(format!("{w}: {}", v["phaseReason"]));
             }
             if want.iter().zip(&got).all(|((_, p), g)| p == g) {
                 return;
             }
             assert!(
                 Instant::now() < deadline,
-                "never reached {want:?}; last {got:?}"
+                "never reached {want:?}; last {got:?} ({})",
+                why.join("; ")
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -55,9 +55,24 @@ struct Tracked {
     node: String,
     submitted: Instant,
     started: bool,
-    /// Asked to stop: when, with what grace, and whether the kill was sent.
-    stop: Option<(Instant, Duration, bool)>,
+    /// Asked to stop.
+    stop: Option<Stopping>,
 }
+
+/// A job Rota asked to stop.
+#[derive(Debug, Clone, Copy)]
+struct Stopping {
+    asked: Instant,
+    grace: Duration,
+    /// SIGTERM was sent again (once): one sent while Slurm was still launching the batch
+    /// script is lost.
+    resent: bool,
+    /// The kill was sent.
+    killed: bool,
+}
+
+/// When a stopping job still runs, SIGTERM is sent again this long after the first.
+const TERM_AGAIN: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Default)]
 struct State {
@@ -150,18 +165,23 @@ impl Slurm {
         let now = Instant::now();
         let mut events = Vec::new();
         let mut kills = Vec::new();
+        let mut terms = Vec::new();
         let mut started_ids = Vec::new();
         {
             let mut state = self.state();
             let mut done = Vec::new();
             for (name, t) in state.jobs.iter_mut() {
                 let job = by_pod.get(name).filter(|j| j.id == t.id);
-                if let Some((asked, grace, killed)) = t.stop.as_mut() {
+                if let Some(stop) = t.stop.as_mut() {
                     match job {
                         Some(j) if j.is_pending() || j.is_running() => {
-                            if !*killed && now.duration_since(*asked) >= *grace {
-                                *killed = true;
+                            let waited = now.duration_since(stop.asked);
+                            if !stop.killed && waited >= stop.grace {
+                                stop.killed = true;
                                 kills.push(t.id);
+                            } else if !stop.killed && !stop.resent && waited >= TERM_AGAIN {
+                                stop.resent = true;
+                                terms.push(t.id);
                             }
                         }
                         _ => {
@@ -208,6 +228,12 @@ impl Slurm {
             }
             for name in done {
                 state.jobs.remove(&name);
+            }
+        }
+        for id in terms {
+            let id = id.to_string();
+            if let Err(e) = run("scancel", &["--full", "-s", "TERM", id.as_str()], None).await {
+                tracing::warn!(job = %id, error = %e, "scancel -s TERM failed");
             }
         }
         for id in kills {
@@ -340,8 +366,8 @@ pub fn sbatch_args(pod: &PodStart, partition: Option<&str>) -> Vec<String> {
     args
 }
 
-/// The batch script: the pod's environment, then its command line. Slurm sets
-/// `CUDA_VISIBLE_DEVICES` itself, to the devices it gives.
+/// The batch script: the pod's environment, then its command line, with SIGTERM passed on to it.
+/// Slurm sets `CUDA_VISIBLE_DEVICES` itself, to the devices it gives.
 pub fn script(pod: &PodStart) -> Result<String, super::local::runtime::CommandError> {
     let (argv, env) = Runtime::Process.argv(pod)?;
     let mut s = String::from("#!/bin/sh\n");
@@ -353,9 +379,16 @@ pub fn script(pod: &PodStart) -> Result<String, super::local::runtime::CommandEr
     for (k, v) in env.iter().filter(|(k, _)| k != "CUDA_VISIBLE_DEVICES") {
         s.push_str(&format!("export {k}={}\n", shell_words::quote(v)));
     }
-    s.push_str("exec ");
+    // Slurm signals the batch shell itself (`scancel --full -s TERM`), which may hold TERM
+    // blocked: the shell traps it and passes it on to the pod's command, then exits with the
+    // command's code.
+    s.push_str("trap 'kill -TERM $child 2>/dev/null' TERM INT\n");
+    s.push_str("( trap - TERM INT; exec ");
     s.push_str(&shell_words::join(&argv));
-    s.push('\n');
+    s.push_str(" ) &\nchild=$!\n");
+    s.push_str(
+        "while :; do wait $child; code=$?; kill -0 $child 2>/dev/null || exit $code; done\n",
+    );
     Ok(s)
 }
 
@@ -416,6 +449,7 @@ impl Executor for Slurm {
             }
             match this.submit(&pod).await {
                 Ok(id) => {
+                    tracing::debug!(pod = %pod.name, job = id, node = %pod.node, "submitted a Slurm job");
                     this.state().jobs.insert(
                         pod.name.clone(),
                         Tracked {
@@ -472,6 +506,7 @@ impl Executor for Slurm {
                     }
                 }
             };
+            tracing::debug!(pod = %pod.name, job = id, started, "stopping a Slurm job");
             let id_text = id.to_string();
             let args: Vec<&str> = if started {
                 vec!["--full", "-s", "TERM", id_text.as_str()]
@@ -482,7 +517,12 @@ impl Executor for Slurm {
                 tracing::warn!(job = id, error = %e, "scancel failed; the watcher retries with a kill after the grace period");
             }
             if let Some(t) = this.state().jobs.get_mut(&pod.name) {
-                t.stop = Some((Instant::now(), pod.grace, !started));
+                t.stop = Some(Stopping {
+                    asked: Instant::now(),
+                    grace: pod.grace,
+                    resent: !started,
+                    killed: !started,
+                });
             }
             this.nudge.notify_one();
         });
@@ -642,7 +682,14 @@ mod tests {
         assert!(s.contains("export MSG='it'\\''s here'\n"), "{s}");
         assert!(s.contains("export ROTA_WORKLOAD=a1\n"), "{s}");
         assert!(!s.contains("CUDA_VISIBLE_DEVICES"), "{s}");
-        assert!(s.ends_with("exec /bin/sh -c 'echo hi; sleep 1'\n"), "{s}");
+        assert!(
+            s.contains("( trap - TERM INT; exec /bin/sh -c 'echo hi; sleep 1' ) &\n"),
+            "{s}"
+        );
+        assert!(
+            s.contains("trap 'kill -TERM $child 2>/dev/null' TERM INT\n"),
+            "{s}"
+        );
     }
 
     #[test]
