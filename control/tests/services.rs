@@ -14,28 +14,7 @@ use rota_control::services::{Rota, session};
 use rota_control::store::entity::{event, workload};
 use rota_scheduler::WorkloadKind;
 use sea_orm::{EntityTrait, PaginatorTrait};
-use support::{admin, quickstart};
-
-fn training(rota: &Rota, name: &str, project: &str, gpus: f64) -> Submission {
-    Submission {
-        kind: WorkloadKind::Training,
-        request: WorkloadCreationRequest {
-            name: name.into(),
-            project_id: project.into(),
-            cluster_id: rota.cluster_uuid.clone(),
-            spec: WorkloadSpec {
-                image: "gcr.io/run-ai-demo/quickstart".into(),
-                compute: Compute {
-                    gpu_devices_request: Some(gpus),
-                    ..Compute::default()
-                },
-                ..WorkloadSpec::default()
-            },
-            ..WorkloadCreationRequest::default()
-        },
-        duration_secs: None,
-    }
-}
+use support::{admin, quickstart, training};
 
 async fn phases(rota: &Rota) -> Vec<(String, String, u32, f64)> {
     workloads::list(rota, &ListFilter::default())

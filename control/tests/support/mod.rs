@@ -7,12 +7,15 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use rota_api::wire::{Compute, WorkloadCreationRequest, WorkloadSpec};
 use rota_control::auth::{Principal, Role};
 use rota_control::cluster_file::ClusterFile;
 use rota_control::executor::Simulated;
 use rota_control::logs::Logs;
 use rota_control::services::Rota;
+use rota_control::services::workloads::Submission;
 use rota_control::{Control, Store};
+use rota_scheduler::WorkloadKind;
 use sea_orm::{ConnectionTrait, Database};
 
 pub const ADMIN_PASSWORD: &str = "walkthrough-admin";
@@ -100,6 +103,28 @@ pub async fn quickstart(store: Store) -> (Rota, Control) {
 /// A logs folder of its own under the temporary directory.
 pub fn test_logs() -> Logs {
     Logs::new(&std::env::temp_dir().join(format!("rota_logs_{}", uuid::Uuid::new_v4().simple())))
+}
+
+/// A training of `gpus` devices per pod.
+pub fn training(rota: &Rota, name: &str, project: &str, gpus: f64) -> Submission {
+    Submission {
+        kind: WorkloadKind::Training,
+        request: WorkloadCreationRequest {
+            name: name.into(),
+            project_id: project.into(),
+            cluster_id: rota.cluster_uuid.clone(),
+            spec: WorkloadSpec {
+                image: "gcr.io/run-ai-demo/quickstart".into(),
+                compute: Compute {
+                    gpu_devices_request: Some(gpus),
+                    ..Compute::default()
+                },
+                ..WorkloadSpec::default()
+            },
+            ..WorkloadCreationRequest::default()
+        },
+        duration_secs: None,
+    }
 }
 
 pub fn admin() -> Principal {
