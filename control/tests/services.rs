@@ -3,16 +3,15 @@
 mod support;
 
 use rota_api::ErrorCode;
-use rota_api::wire::{Compute, TokenRequest, WorkloadCreationRequest, WorkloadSpec};
+use rota_api::wire::TokenRequest;
 use rota_control::ControlError;
 use rota_control::auth::{Principal, Role};
 use rota_control::cluster_file::ClusterFile;
 use rota_control::services::assets::{self, ComputeInput, Scope};
 use rota_control::services::org::{self, QuotaChange};
-use rota_control::services::workloads::{self, ListFilter, Submission};
+use rota_control::services::workloads::{self, ListFilter};
 use rota_control::services::{Rota, session};
 use rota_control::store::entity::{event, workload};
-use rota_scheduler::WorkloadKind;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use support::{admin, quickstart, training};
 
