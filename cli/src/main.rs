@@ -69,6 +69,8 @@ enum BenchCommand {
     Api(remote::bench::BenchArgs),
     /// The Workloads page with many workloads in the store (use a server started for it).
     Page(remote::bench_page::PageArgs),
+    /// Submission to a confirmed running process or Slurm job (use a server started for it).
+    Executor(remote::bench_executor::ExecutorBenchArgs),
 }
 
 fn kind(cmd: &KindCommand, kind: &str) -> anyhow::Result<()> {
@@ -105,6 +107,7 @@ fn main() -> ExitCode {
         Command::Project(cmd) => remote::project(cmd),
         Command::Bench(BenchCommand::Api(args)) => remote::bench::run(args),
         Command::Bench(BenchCommand::Page(args)) => remote::bench_page::run(args),
+        Command::Bench(BenchCommand::Executor(args)) => remote::bench_executor::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

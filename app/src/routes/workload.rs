@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 use crate::Session;
 use crate::components::{ErrorNote, Status};
 use crate::format::{duration, gpus, when};
-use crate::live::use_changes;
+use crate::live::{use_changes, use_log};
 use crate::server_fns::workloads::{DeleteWorkload, WorkloadView, workload_detail};
 
 /// The workload page.
@@ -129,6 +129,7 @@ fn Detail(detail: WorkloadView) -> impl IntoView {
                 </tr>
             </tbody>
         </table>
+        <Logs id=w.id.clone() pods=w.requested_pods runs=detail.runs_for_real />
         <h2>"Events"</h2>
         <table class="events">
             <thead>
@@ -155,4 +156,47 @@ fn Detail(detail: WorkloadView) -> impl IntoView {
             </tbody>
         </table>
     }
+}
+
+/// What the workload's pods write, following it live while they run.
+#[component]
+fn Logs(id: String, pods: u32, runs: bool) -> impl IntoView {
+    if !runs {
+        return view! {
+            <h2>"Logs"</h2>
+            <p class="empty">"Pods on the simulated cluster run nothing, so they write no output."</p>
+        }
+        .into_any();
+    }
+    let pod = RwSignal::new(0u32);
+    view! {
+        <h2>"Logs"</h2>
+        {(pods > 1)
+            .then(|| {
+                view! {
+                    <label class="pod-pick">
+                        "Pod "
+                        <select on:change=move |ev| {
+                            pod.set(event_target_value(&ev).parse().unwrap_or(0));
+                        }>
+                            {(0..pods)
+                                .map(|p| view! { <option value=p.to_string()>{p}</option> })
+                                .collect_view()}
+                        </select>
+                    </label>
+                }
+            })}
+        {move || {
+            let text = use_log(id.clone(), pod.get());
+            view! {
+                <pre class="logs" data-logs="" aria-live="polite">
+                    {move || {
+                        let t = text.get();
+                        if t.is_empty() { "No output yet.".to_owned() } else { t }
+                    }}
+                </pre>
+            }
+        }}
+    }
+    .into_any()
 }

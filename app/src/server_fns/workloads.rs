@@ -67,6 +67,8 @@ pub struct WorkloadView {
     pub row: Row,
     /// What happened to it, oldest first: (when, kind, message).
     pub events: Vec<(String, String, String)>,
+    /// Whether its pods really run (and write output): not on the simulated cluster.
+    pub runs_for_real: bool,
 }
 
 /// A page of live workloads, filtered and ordered in the store.
@@ -132,6 +134,7 @@ pub async fn workload_detail(id: String) -> Result<WorkloadView, UiError> {
     Ok(WorkloadView {
         row: row(summary),
         events,
+        runs_for_real: rota.executor.kind() != "simulated",
     })
 }
 

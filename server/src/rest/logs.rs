@@ -94,10 +94,22 @@ pub async fn logs(
     let first = view.text.clone();
     let rest = futures::stream::unfold((rota, view), next_chunk);
     if wants_events {
+        // `log` events carry output (a JSON string each); `end` says the pod is done (a browser's EventSource would
+        // otherwise connect again and read the tail twice).
         let events = futures::stream::once(async move { first })
             .chain(rest)
             .filter(|t| std::future::ready(!t.is_empty()))
-            .map(|t| Ok::<_, Infallible>(Event::default().event("log").data(t)));
+            // As a JSON string: a chunk's own line breaks survive the event format.
+            .map(|t| {
+                Event::default()
+                    .event("log")
+                    .json_data(t)
+                    .unwrap_or_else(|_| Event::default().event("log").data(""))
+            })
+            .chain(futures::stream::once(async {
+                Event::default().event("end").data("")
+            }))
+            .map(Ok::<_, Infallible>);
         return Ok(Sse::new(events)
             .keep_alive(KeepAlive::default())
             .into_response());

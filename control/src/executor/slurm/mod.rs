@@ -3,7 +3,7 @@
 //! given, the script on standard input, output to Rota's log file), named `rota-<pod-name>` so
 //! that Rota finds its jobs again after a restart.
 //!
-//! One `squeue --json` answers for every job at once: a watcher polls it quickly while a job is
+//! One `squeue` answers for every job at once: a watcher polls it quickly while a job is
 //! starting or stopping (slowly otherwise) and reports starts and ends; reconciliation uses the
 //! same call. The GPU indices Slurm gave are read once per started job batch from `scontrol -d
 //! -o show job` (22.05 has no `--json` there). A stop is `scancel --full -s TERM`, then `scancel`
@@ -120,7 +120,7 @@ impl Slurm {
 
     /// Every job of Rota's that Slurm knows, by pod name (the newest job of a name wins).
     async fn squeue(&self) -> Result<BTreeMap<String, Job>, ExecutorError> {
-        let out = run("squeue", &["--json"], None).await?;
+        let out = run("squeue", &parse::SQUEUE_ARGS, None).await?;
         let jobs = parse::jobs(&out)?;
         let mut by_pod: BTreeMap<String, Job> = BTreeMap::new();
         for j in &jobs {
