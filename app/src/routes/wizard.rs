@@ -23,6 +23,38 @@ struct Draft {
     name: RwSignal<String>,
     environment: RwSignal<String>,
     compute: RwSignal<String>,
+    /// What this workload runs, over the image's own (optional).
+    command: RwSignal<String>,
+    args: RwSignal<String>,
+    /// `NAME=VALUE`, one a line.
+    env: RwSignal<String>,
+}
+
+impl Draft {
+    /// The request with this workload's own command, arguments and environment.
+    fn with_overrides(&self, mut r: WorkloadCreationRequest) -> WorkloadCreationRequest {
+        let text = |s: RwSignal<String>| {
+            let v = s.get_untracked().trim().to_owned();
+            (!v.is_empty()).then_some(v)
+        };
+        r.spec.command = text(self.command);
+        r.spec.args = text(self.args);
+        r.spec.environment_variables = self
+            .env
+            .get_untracked()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let (name, value) = l.split_once('=').unwrap_or((l, ""));
+                rota_api::wire::EnvironmentVariable {
+                    name: name.trim().to_owned(),
+                    value: value.to_owned(),
+                }
+            })
+            .collect();
+        r
+    }
 }
 
 impl Draft {
@@ -63,6 +95,9 @@ pub fn NewWorkloadPage() -> impl IntoView {
         name: RwSignal::new(String::new()),
         environment: RwSignal::new(String::new()),
         compute: RwSignal::new(String::new()),
+        command: RwSignal::new(String::new()),
+        args: RwSignal::new(String::new()),
+        env: RwSignal::new(String::new()),
     };
     let step = RwSignal::new(1u8);
     view! {
@@ -279,7 +314,7 @@ fn AssetsStep(
         if let Some(r) = request.get_untracked() {
             create.dispatch(CreateWorkload {
                 kind: draft.kind.get_untracked(),
-                request: r,
+                request: draft.with_overrides(r),
             });
         }
     };
@@ -346,6 +381,32 @@ fn AssetsStep(
             {move || format!("{} {} in project {}", draft.kind.get(), draft.name.get().trim(), units.projects.iter().find(|p| p.id == draft.project.get()).map(|p| p.name.clone()).unwrap_or_default())}
         </p>
         {environments}
+        <section class="choose" aria-labelledby="run-head">
+            <div class="section-head">
+                <h2 id="run-head">"Command and environment variables"</h2>
+            </div>
+            <p class="muted">"Optional: what this workload runs, instead of the image's own entry point. On a workstation or a Slurm cluster a command is needed."</p>
+            <div class="form-grid">
+                <label>
+                    "Command"
+                    <input type="text" name="command" placeholder="python train.py"
+                        prop:value=move || draft.command.get()
+                        on:input=move |ev| draft.command.set(event_target_value(&ev)) />
+                </label>
+                <label>
+                    "Arguments"
+                    <input type="text" name="args" placeholder="--epochs 3"
+                        prop:value=move || draft.args.get()
+                        on:input=move |ev| draft.args.set(event_target_value(&ev)) />
+                </label>
+                <label>
+                    "Environment variables (NAME=VALUE, one a line)"
+                    <textarea name="env" rows="3"
+                        prop:value=move || draft.env.get()
+                        on:input=move |ev| draft.env.set(event_target_value(&ev))></textarea>
+                </label>
+            </div>
+        </section>
         {computes}
         <Transition fallback=|| ()>
             {move || preview.get().map(|p| match p {
