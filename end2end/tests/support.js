@@ -33,7 +33,8 @@ async function waitHealthy(base, child) {
   throw new Error('rota-server did not become healthy within 60 s');
 }
 
-export async function startRota() {
+// `env`: more of the server's environment (a cluster file, a data folder).
+export async function startRota({ env = {} } = {}) {
   const bin = process.env.ROTA_SERVER_BIN;
   const siteRoot = process.env.ROTA_SITE_ROOT;
   if (!bin || !siteRoot) throw new Error('set ROTA_SERVER_BIN and ROTA_SITE_ROOT (scripts/test does)');
@@ -49,6 +50,7 @@ export async function startRota() {
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: siteRoot,
       RUST_LOG: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -101,19 +103,20 @@ export async function api(base, username = 'admin', password = ADMIN_PASSWORD) {
   const auth = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
   const projects = await (await fetch(`${base}/api/v1/org-unit/projects`, { headers: auth })).json();
   const byName = Object.fromEntries(projects.projects.map((p) => [p.name, p]));
-  const trainingRequest = (name, project, gpus) => fetch(`${base}/api/v1/workloads/trainings`, {
+  // `spec`: more of the workload's spec (command, args, environmentVariables).
+  const trainingRequest = (name, project, gpus, spec = {}) => fetch(`${base}/api/v1/workloads/trainings`, {
     method: 'POST',
     headers: auth,
     body: JSON.stringify({
       name, projectId: byName[project].id, clusterId: byName[project].clusterId,
-      spec: { image: 'gcr.io/run-ai-demo/quickstart', compute: { gpuDevicesRequest: gpus } },
+      spec: { image: 'gcr.io/run-ai-demo/quickstart', compute: { gpuDevicesRequest: gpus }, ...spec },
     }),
   });
   return {
     projects: byName,
     trainingRequest,
-    async submitTraining(name, project, gpus) {
-      const res = await trainingRequest(name, project, gpus);
+    async submitTraining(name, project, gpus, spec = {}) {
+      const res = await trainingRequest(name, project, gpus, spec);
       if (res.status !== 202) throw new Error(`submit ${name}: ${res.status} ${await res.text()}`);
       return res.json();
     },
