@@ -75,7 +75,67 @@ pub(crate) struct Cluster {
 pub(crate) struct Checkpoint(usize);
 
 impl Cluster {
+    /// The jobs whose running pods do not fit on their nodes beside the jobs before them (and
+    /// the stopping pods), in job order: those a snapshot must set aside to be built.
+    pub fn overallocated(index: &Index<'_>) -> Vec<(usize, SnapshotError)> {
+        let strategies = vec![PlacementStrategy::default(); index.pools.len()];
+        let mut bad = Vec::new();
+        let Ok(mut cluster) = Cluster::build_nodes(index, &strategies) else {
+            return bad;
+        };
+        for (j, job) in index.jobs.iter().enumerate() {
+            let w = job.workload;
+            let need = PodNeed {
+                gpu: w.gpu,
+                cpu: w.cpu_millicores as i64,
+                memory: w.memory_mib as i64,
+            };
+            let at = cluster.checkpoint();
+            for (pod, &node) in w.placement.iter().zip(&job.nodes) {
+                if let Err(what) = cluster.take_exact(node, &pod.gpus, need) {
+                    cluster.rollback(at);
+                    bad.push((
+                        j,
+                        SnapshotError::OverAllocated {
+                            node: pod.node.clone(),
+                            what: format!("{what} (workload {})", w.name),
+                        },
+                    ));
+                    break;
+                }
+            }
+        }
+        bad
+    }
+
     pub fn build(
+        index: &Index<'_>,
+        strategies: &[PlacementStrategy],
+    ) -> Result<Self, SnapshotError> {
+        let mut cluster = Cluster::build_nodes(index, strategies)?;
+        cluster.recording = false;
+        for job in &index.jobs {
+            let w = job.workload;
+            for (pod, &node) in w.placement.iter().zip(&job.nodes) {
+                let need = PodNeed {
+                    gpu: w.gpu,
+                    cpu: w.cpu_millicores as i64,
+                    memory: w.memory_mib as i64,
+                };
+                cluster.take_exact(node, &pod.gpus, need).map_err(|what| {
+                    SnapshotError::OverAllocated {
+                        node: pod.node.clone(),
+                        what: format!("{what} (workload {})", w.name),
+                    }
+                })?;
+            }
+        }
+        cluster.recording = true;
+        Ok(cluster)
+    }
+
+    /// The nodes, with what the stopping pods hold taken; recording, so that trials roll back.
+    fn build_nodes(
         index: &Index<'_>,
         strategies: &[PlacementStrategy],
     ) -> Result<Self, SnapshotError> {
@@ -106,22 +166,6 @@ impl Cluster {
         for n in 0..cluster.nodes.len() {
             cluster.add_to_index(n);
         }
-        for job in &index.jobs {
-            let w = job.workload;
-            for (pod, &node) in w.placement.iter().zip(&job.nodes) {
-                let need = PodNeed {
-                    gpu: w.gpu,
-                    cpu: w.cpu_millicores as i64,
-                    memory: w.memory_mib as i64,
-                };
-                cluster.take_exact(node, &pod.gpus, need).map_err(|what| {
-                    SnapshotError::OverAllocated {
-                        node: pod.node.clone(),
-                        what: format!("{what} (workload {})", w.name),
-                    }
-                })?;
-            }
-        }
         // Stopping pods hold what they held until they are gone. One on a node that is no
         // longer in the snapshot (removed, or down) holds nothing anyone could be given.
         let node_by_name: std::collections::BTreeMap<&str, usize> = snapshot
@@ -150,6 +194,7 @@ impl Cluster {
                     what: format!("{what} (a stopping pod of {})", r.workload_name),
                 })?;
         }
+        cluster.undo.clear();
         cluster.recording = true;
         Ok(cluster)
     }

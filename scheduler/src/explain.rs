@@ -76,6 +76,13 @@ pub enum PendingReason {
         /// Why they stop.
         action: Action,
     },
+    /// The snapshot could not take it (an unknown project or node, a request that makes no
+    /// sense, pods that hold GPUs someone else holds): it was set aside so that the rest of the
+    /// cluster schedules on.
+    SetAside {
+        /// Why, in words.
+        why: String,
+    },
     /// It was running and was evicted this cycle.
     Evicted {
         /// Why.
@@ -210,6 +217,10 @@ impl fmt::Display for PendingReason {
                 )
             }
             PendingReason::Evicted { reason } => reason.fmt(f),
+            PendingReason::SetAside { why } => write!(
+                f,
+                "set aside, the cluster schedules on without it: {why}; an admin can fix the cause or delete it"
+            ),
         }
     }
 }

@@ -311,7 +311,7 @@ fn index_queues(snapshot: &Snapshot, pools: &[PoolInfo]) -> Result<Vec<QueueInfo
     Ok(queues)
 }
 
-fn check_request(w: &Workload) -> Result<(), SnapshotError> {
+pub(crate) fn check_request(w: &Workload) -> Result<(), SnapshotError> {
     let bad = |what: &str| SnapshotError::InvalidWorkload {
         workload: w.name.clone(),
         what: what.into(),

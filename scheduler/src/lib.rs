@@ -33,6 +33,7 @@
 //!   that could become a home for the workload are tried, at most
 //!   [`Config::max_consolidation_movers`].
 
+mod accept;
 mod allocate;
 mod cluster;
 mod config;
@@ -51,6 +52,7 @@ mod reclaim;
 pub mod scenario;
 pub mod synthetic;
 
+pub use accept::set_aside;
 pub use cluster::PlacementStrategy;
 pub use config::Config;
 pub use cycle::Cycle;

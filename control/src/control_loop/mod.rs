@@ -730,7 +730,9 @@ fn remember(
     }
 }
 
-/// One scheduling cycle, phase by phase, timing each.
+/// One scheduling cycle, phase by phase, timing each. A snapshot refused because of some of its
+/// workloads is scheduled without them: they are set aside, each with why, and still hold
+/// their GPUs where they can (one bad row never stops scheduling for everyone).
 fn schedule(
     snapshot: &rota_scheduler::Snapshot,
     config: &Config,
@@ -738,7 +740,55 @@ fn schedule(
 ) -> ControlResult<rota_scheduler::Plan> {
     let refused =
         |e| crate::ControlError::Corrupt(format!("the store's snapshot was refused: {e}"));
-    let mut cycle = rota_scheduler::Cycle::new(snapshot, config).map_err(refused)?;
+    let e = match rota_scheduler::Cycle::new(snapshot, config) {
+        Ok(cycle) => return Ok(run_cycle(cycle, phases)),
+        Err(e) => e,
+    };
+    let aside = rota_scheduler::set_aside(snapshot);
+    if aside.is_empty() {
+        return Err(refused(e));
+    }
+    let ids: BTreeSet<u64> = aside.iter().map(|(id, _)| *id).collect();
+    let mut rest = rota_scheduler::Snapshot {
+        workloads: Vec::with_capacity(snapshot.workloads.len()),
+        ..snapshot.clone()
+    };
+    for w in &snapshot.workloads {
+        if !ids.contains(&w.id) {
+            rest.workloads.push(w.clone());
+            continue;
+        }
+        // What it runs keeps its GPUs, unless those are what someone else holds.
+        let clash = aside.iter().any(|(id, e)| {
+            *id == w.id && matches!(e, rota_scheduler::SnapshotError::OverAllocated { .. })
+        });
+        if !clash {
+            rest.releasing
+                .extend(w.placement.iter().map(|p| rota_scheduler::Releasing {
+                    workload_name: w.name.clone(),
+                    placement: p.clone(),
+                    cpu_millicores: w.cpu_millicores,
+                    memory_mib: w.memory_mib,
+                    freed_for: None,
+                }));
+        }
+    }
+    tracing::warn!(set_aside = aside.len(), first = %aside[0].1, "workloads the snapshot cannot take are set aside");
+    let cycle = rota_scheduler::Cycle::new(&rest, config).map_err(refused)?;
+    let mut plan = run_cycle(cycle, phases);
+    for (id, e) in aside {
+        plan.pending.insert(
+            id,
+            rota_scheduler::PendingReason::SetAside { why: e.to_string() },
+        );
+    }
+    Ok(plan)
+}
+
+fn run_cycle(
+    mut cycle: rota_scheduler::Cycle<'_>,
+    phases: &mut PhaseTimes,
+) -> rota_scheduler::Plan {
     let mut mark = Instant::now();
     let mut lap = |slot: &mut Duration| {
         let now = Instant::now();
@@ -755,7 +805,7 @@ fn schedule(
     lap(&mut phases.reclaim);
     cycle.preempt();
     lap(&mut phases.preempt);
-    Ok(cycle.finish())
+    cycle.finish()
 }
 
 #[cfg(test)]

@@ -82,6 +82,9 @@ pub(crate) struct Loaded {
     pub pods: BTreeMap<String, PodRow>,
     /// Pods of deleted workloads to stop at the next chance.
     pub stopping: Vec<String>,
+    /// Live workloads whose rows could not be read into the snapshot (left out of scheduling),
+    /// with the pods they hold.
+    pub unreadable: BTreeMap<i32, u64>,
     /// The newest live workload the store had at the last check that had not been reported yet:
     /// by the next check it must be here (or have ended).
     pub awaited: Option<i32>,
@@ -200,13 +203,29 @@ pub(crate) async fn load(db: &impl ConnectionTrait, cluster_id: i32) -> ControlR
         );
     }
     let mut workloads = Vec::with_capacity(live.len());
+    let mut unreadable = BTreeMap::new();
     for w in &live {
         let mine = pods_of.remove(&w.id).unwrap_or_default();
-        for p in &mine {
-            let row = pod_row(p, &org.node_names, w.grace_period_secs)?;
-            pods.insert(pod_name(&w.uuid, row.index, row.attempt), row);
+        let held = mine.len() as u64;
+        let rows: ControlResult<Vec<PodRow>> = mine
+            .iter()
+            .map(|p| pod_row(p, &org.node_names, w.grace_period_secs))
+            .collect();
+        match rows.and_then(|rows| {
+            to_workload(w, mine, &org.project_names, &org.node_names).map(|x| (rows, x))
+        }) {
+            Ok((rows, x)) => {
+                for row in rows {
+                    pods.insert(pod_name(&w.uuid, row.index, row.attempt), row);
+                }
+                workloads.push(x);
+            }
+            // One bad row never stops scheduling for everyone: it is left out, and says so.
+            Err(e) => {
+                tracing::warn!(workload = %w.name, id = w.id, error = %e, "a workload the store cannot describe is left out of scheduling");
+                unreadable.insert(w.id, held);
+            }
         }
-        workloads.push(to_workload(w, mine, &org.project_names, &org.node_names)?);
     }
     let mut loaded = Loaded {
         snapshot: Snapshot {
@@ -223,6 +242,7 @@ pub(crate) async fn load(db: &impl ConnectionTrait, cluster_id: i32) -> ControlR
         node_names: org.node_names,
         pods,
         stopping: Vec::new(),
+        unreadable,
         awaited: None,
     };
     loaded.sync_releasing();
@@ -321,7 +341,8 @@ impl Loaded {
                 .workloads
                 .iter()
                 .map(|w| w.placement.len() as u64)
-                .sum(),
+                .sum::<u64>()
+                + self.unreadable.values().sum::<u64>(),
             newest: self.workloads.keys().next_back().copied(),
         }
     }

@@ -206,3 +206,62 @@ async fn a_settled_cluster_is_not_scheduled_again_until_something_happens() {
         "the deletion is scheduled at once: {after:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workload_the_snapshot_cannot_take_is_set_aside_and_the_rest_schedules_on() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    use crate::store::entity::pod;
+    let quickstart = Quickstart::start().await;
+    let (rota, who, control) = (&quickstart.rota, &quickstart.who, &quickstart.control);
+    for (name, gpus) in [("a2", 2.0), ("x", 1.0)] {
+        workloads::submit(rota, who, training(rota, name, "team-a", gpus, None))
+            .await
+            .expect("submitted");
+    }
+    control.settle().await.expect("settles");
+    let x = workloads::get(rota, "team-a/x").await.expect("x");
+    let a2 = workloads::get(rota, "team-a/a2").await.expect("a2");
+    assert_ne!(x.nodes, a2.nodes);
+    // A row written behind the services' back: x now claims a GPU that a2 holds.
+    let x_row = workload::Entity::find()
+        .filter(workload::Column::Name.eq("x"))
+        .one(&rota.store.db)
+        .await
+        .expect("reads")
+        .expect("x's row");
+    let a2_pod = pod::Entity::find()
+        .filter(pod::Column::WorkloadId.ne(x_row.id))
+        .one(&rota.store.db)
+        .await
+        .expect("reads")
+        .expect("a2's pod");
+    pod::Entity::update_many()
+        .col_expr(
+            pod::Column::NodeId,
+            sea_orm::sea_query::Expr::value(a2_pod.node_id),
+        )
+        .col_expr(
+            pod::Column::GpuSlots,
+            sea_orm::sea_query::Expr::value("{\"devices\":[0]}"),
+        )
+        .filter(pod::Column::WorkloadId.eq(x_row.id))
+        .exec(&rota.store.db)
+        .await
+        .expect("written");
+    *control.cache.lock().await = None;
+    workloads::submit(rota, who, training(rota, "y", "team-b", 1.0, None))
+        .await
+        .expect("submitted");
+    control
+        .settle()
+        .await
+        .expect("the cluster schedules on despite x");
+    let y = workloads::get(rota, "team-b/y").await.expect("y");
+    assert_eq!(y.phase, "Running", "{y:?}");
+    let why = rota.reasons.get(x_row.id).unwrap_or_default();
+    assert!(
+        why.starts_with("set aside") && why.contains("GPU 0 is already in use"),
+        "{why}"
+    );
+}
