@@ -157,6 +157,37 @@ pub(super) fn submit_many(
     Ok(latencies)
 }
 
+/// Polls a submitted workload until it is Running (started at `t`), at most `within`.
+pub(super) fn wait_running(
+    client: &Client,
+    created: &rota_api::wire::WorkloadSummary,
+    t: Instant,
+    within: Duration,
+) -> anyhow::Result<()> {
+    loop {
+        let now = client.get_workload(&created.id)?;
+        match now.phase.as_str() {
+            "Running" => return Ok(()),
+            "Failed" | "Completed" => bail!(
+                "{} ended as {} before it ran: {:?}",
+                created.name,
+                now.phase,
+                now.phase_reason
+            ),
+            _ => {}
+        }
+        if t.elapsed() > within {
+            bail!(
+                "{} did not run within {} s: {:?}",
+                created.name,
+                within.as_secs(),
+                now.phase_reason
+            );
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let session = sign_in(&args.url, &args.username, &args.password)?;
     let (client, cluster, project_ids) = (&session.client, &session.cluster, &session.projects);
@@ -184,20 +215,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let name = format!("r{run_id}-{i}");
         let t = Instant::now();
         let created = client.submit("training", &request(name, &project_ids[0], cluster, 0.0))?;
-        loop {
-            let now = client.get_workload(&created.id)?;
-            if now.phase == "Running" {
-                break;
-            }
-            if t.elapsed() > Duration::from_secs(10) {
-                bail!(
-                    "{} did not run within 10 s: {:?}",
-                    created.name,
-                    now.phase_reason
-                );
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        wait_running(client, &created, t, Duration::from_secs(10))?;
         to_running.push(t.elapsed().as_secs_f64() * 1000.0);
         client
             .delete("training", &created.id)

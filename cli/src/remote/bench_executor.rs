@@ -12,7 +12,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Format;
-use super::bench::{percentile, request, sign_in};
+use super::bench::{percentile, request, sign_in, wait_running};
 
 #[derive(Debug, Args)]
 pub struct ExecutorBenchArgs {
@@ -83,27 +83,7 @@ pub fn run(args: &ExecutorBenchArgs) -> anyhow::Result<()> {
         req.spec.command = Some(args.command.clone());
         let t = Instant::now();
         let created = client.submit("training", &req)?;
-        loop {
-            let now = client.get_workload(&created.id)?;
-            match now.phase.as_str() {
-                "Running" => break,
-                "Failed" | "Completed" => bail!(
-                    "{} ended as {} before it ran: {:?}",
-                    created.name,
-                    now.phase,
-                    now.phase_reason
-                ),
-                _ => {}
-            }
-            if t.elapsed() > Duration::from_secs(30) {
-                bail!(
-                    "{} did not run within 30 s: {:?}",
-                    created.name,
-                    now.phase_reason
-                );
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        wait_running(client, &created, t, Duration::from_secs(30))?;
         to_running.push(t.elapsed().as_secs_f64() * 1000.0);
         client
             .delete("training", &created.id)
