@@ -159,6 +159,14 @@ async fn the_walkthrough_runs_as_slurm_jobs_on_the_nodes_rota_chose() {
     let cli = Cli::new(&server.base);
     let api = Api::new(&server.base).await;
 
+    // Whole GPUs only: this Slurm has no `shard` gres, so a fraction is refused at once.
+    let frac = cli.run(&[
+        "training", "submit", "half", "-i", IMAGE, "-g", "0.5", "-p", "team-a", "--", "sleep", "1",
+    ]);
+    assert!(!frac.status.success());
+    let said = String::from_utf8_lossy(&frac.stderr);
+    assert!(said.contains("no `shard` gres"), "{said}");
+
     // Three jobs, each RUNNING on the node Rota chose.
     submit(&cli, "a2", "team-a", "2");
     submit(&cli, "a1", "team-a", "1");

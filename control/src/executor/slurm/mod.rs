@@ -608,14 +608,13 @@ impl Executor for Slurm {
     }
 
     fn fractions(&self) -> Option<String> {
-        if self.shards.load(std::sync::atomic::Ordering::Relaxed) {
-            None
+        // Fractions would be Slurm shards (`--gres=shard:N`); Rota does not place them yet, so a
+        // fraction is refused at submission rather than left waiting or given a whole GPU.
+        Some(if self.shards.load(std::sync::atomic::Ordering::Relaxed) {
+            "Rota runs whole GPUs on Slurm (fractions as `shard` gres are not supported yet): ask for 1 or more GPU devices".into()
         } else {
-            Some(
-                "this Slurm cluster has no `shard` gres, so it runs whole GPUs only: ask for 1 or more GPU devices"
-                    .into(),
-            )
-        }
+            "this Slurm cluster has no `shard` gres, so it runs whole GPUs only: ask for 1 or more GPU devices".into()
+        })
     }
 }
 
