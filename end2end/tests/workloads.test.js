@@ -80,7 +80,7 @@ test('the Workloads page reads fine before hydration, then follows the cluster l
     await page.locator('h1:text("a1")').waitFor();
     assert.match(await page.locator('.reason').textContent(), /Why it waits/);
     const events = await page.locator('tr[data-event]').evaluateAll((rows) => rows.map((r) => r.dataset.event));
-    assert.deepEqual(events.slice(0, 3), ['Submitted', 'Scheduled', 'Preempted']);
+    assert.deepEqual(events.slice(0, 4), ['Submitted', 'Scheduled', 'Running', 'Preempted']);
     assert.match(await page.locator('tr[data-event="Preempted"]').textContent(), /b2/);
     await page.screenshot({ path: `${ARTIFACTS}workload-a1-preempted.png`, fullPage: true });
     await page.click('button:text("Delete")');

@@ -383,9 +383,9 @@ fn AssetsStep(
         {environments}
         <section class="choose" aria-labelledby="run-head">
             <div class="section-head">
-                <h2 id="run-head">"Command and environment variables"</h2>
+                <h2 id="run-head">"What it runs"</h2>
             </div>
-            <p class="muted">"Optional: what this workload runs, instead of the image's own entry point. On a workstation or a Slurm cluster a command is needed."</p>
+            <p class="muted">"Optional: a command, its arguments and variables, instead of the image's own entry point. On a workstation or a Slurm cluster a command is needed."</p>
             <div class="form-grid">
                 <label>
                     "Command"
