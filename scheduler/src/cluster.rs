@@ -168,12 +168,17 @@ impl Cluster {
         }
         // Stopping pods hold what they held until they are gone. One on a node that is no
         // longer in the snapshot (removed, or down) holds nothing anyone could be given.
-        let node_by_name: std::collections::BTreeMap<&str, usize> = snapshot
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.name.as_str(), i))
-            .collect();
+        let node_by_name: std::collections::BTreeMap<&str, usize> = if snapshot.releasing.is_empty()
+        {
+            std::collections::BTreeMap::new()
+        } else {
+            snapshot
+                .nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.name.as_str(), i))
+                .collect()
+        };
         for r in &snapshot.releasing {
             let Some(&node) = node_by_name.get(r.placement.node.as_str()) else {
                 continue;
