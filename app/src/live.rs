@@ -21,14 +21,23 @@ fn follow(set_changes: WriteSignal<u64>) {
     let Ok(source) = web_sys::EventSource::new("/api/v1/changes") else {
         return;
     };
-    // A change, or a reconnection after which changes may have been missed.
+    // A change.
     let bump = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
         set_changes.update(|n| *n += 1);
     });
-    let callback = bump.as_ref().unchecked_ref();
-    let _ = source.add_event_listener_with_callback("changed", callback);
-    let _ = source.add_event_listener_with_callback("open", callback);
-    let held = send_wrapper::SendWrapper::new((source, bump));
+    // A reconnection, after which changes may have been missed — but not the first connection:
+    // a refetch then would race the hydration of data still streaming in.
+    let mut first = true;
+    let reopened = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        if first {
+            first = false;
+        } else {
+            set_changes.update(|n| *n += 1);
+        }
+    });
+    let _ = source.add_event_listener_with_callback("changed", bump.as_ref().unchecked_ref());
+    let _ = source.add_event_listener_with_callback("open", reopened.as_ref().unchecked_ref());
+    let held = send_wrapper::SendWrapper::new((source, bump, reopened));
     on_cleanup(move || held.0.close());
 }
 
