@@ -12,17 +12,25 @@ use serde::Serialize;
 use super::Format;
 use super::client::Client;
 
+/// The server a benchmark runs against, and the admin it signs in as.
 #[derive(Debug, Args)]
-pub struct BenchArgs {
+pub struct ServerArgs {
     /// The server.
     #[arg(long)]
-    url: String,
+    pub url: String,
     /// Admin user name.
     #[arg(long, default_value = "admin")]
-    username: String,
+    pub username: String,
     /// Its password.
     #[arg(long, env = "ROTA_ADMIN_PASSWORD")]
-    password: String,
+    pub password: String,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The server under test.
+    #[command(flatten)]
+    server: ServerArgs,
     /// Submissions in the throughput phase.
     #[arg(long, default_value_t = 4000)]
     submissions: u32,
@@ -189,7 +197,11 @@ pub(super) fn wait_running(
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
-    let session = sign_in(&args.url, &args.username, &args.password)?;
+    let session = sign_in(
+        &args.server.url,
+        &args.server.username,
+        &args.server.password,
+    )?;
     let (client, cluster, project_ids) = (&session.client, &session.cluster, &session.projects);
     let run_id = format!(
         "{:x}",
@@ -200,7 +212,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let per_client = args.submissions.div_ceil(args.concurrency.max(1));
     let start = Instant::now();
     let mut latencies = submit_many(
-        &args.url,
+        &args.server.url,
         &session,
         args.concurrency,
         per_client,

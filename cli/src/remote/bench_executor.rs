@@ -12,19 +12,13 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Format;
-use super::bench::{percentile, request, sign_in, wait_running};
+use super::bench::{ServerArgs, percentile, request, sign_in, wait_running};
 
 #[derive(Debug, Args)]
 pub struct ExecutorBenchArgs {
-    /// The server.
-    #[arg(long)]
-    url: String,
-    /// Admin user name.
-    #[arg(long, default_value = "admin")]
-    username: String,
-    /// Its password.
-    #[arg(long, env = "ROTA_ADMIN_PASSWORD")]
-    password: String,
+    /// The server under test.
+    #[command(flatten)]
+    server: ServerArgs,
     /// Workloads submitted one after the other.
     #[arg(long, default_value_t = 50)]
     samples: u32,
@@ -69,7 +63,11 @@ pub fn run(args: &ExecutorBenchArgs) -> anyhow::Result<()> {
     // `--samples 0` times Slurm alone: no server needed.
     let session = match args.samples {
         0 => None,
-        _ => Some(sign_in(&args.url, &args.username, &args.password)?),
+        _ => Some(sign_in(
+            &args.server.url,
+            &args.server.username,
+            &args.server.password,
+        )?),
     };
     for i in 0..args.samples {
         let Some(session) = &session else { break };

@@ -9,19 +9,13 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Format;
-use super::bench::{percentile, sign_in, submit_many};
+use super::bench::{ServerArgs, percentile, sign_in, submit_many};
 
 #[derive(Debug, Args)]
 pub struct PageArgs {
-    /// The server.
-    #[arg(long)]
-    url: String,
-    /// Admin user name.
-    #[arg(long, default_value = "admin")]
-    username: String,
-    /// Its password.
-    #[arg(long, env = "ROTA_ADMIN_PASSWORD")]
-    password: String,
+    /// The server under test.
+    #[command(flatten)]
+    server: ServerArgs,
     /// Workloads to submit before measuring (on top of those already there).
     #[arg(long, default_value_t = 10_000)]
     workloads: u32,
@@ -53,11 +47,15 @@ struct Figures {
 
 /// Submits the workloads from 8 clients, then times the page one load at a time.
 pub fn run(args: &PageArgs) -> anyhow::Result<()> {
-    let session = sign_in(&args.url, &args.username, &args.password)?;
+    let session = sign_in(
+        &args.server.url,
+        &args.server.username,
+        &args.server.password,
+    )?;
     let clients = 8u32;
     let per_client = args.workloads.div_ceil(clients);
     let prefix = format!("p{:x}", std::process::id());
-    submit_many(&args.url, &session, clients, per_client, &prefix)?;
+    submit_many(&args.server.url, &session, clients, per_client, &prefix)?;
     ensure!(
         args.settle.is_finite() && args.settle >= 0.0,
         "--settle must be a number of seconds ≥ 0 (got {})",

@@ -137,11 +137,6 @@ impl Local {
         })
     }
 
-    /// This host as a node.
-    pub fn node(&self) -> &NodeInventory {
-        &self.node
-    }
-
     fn pod_dir(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
