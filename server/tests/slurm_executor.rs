@@ -136,8 +136,24 @@ async fn serve(slurm: &SlurmCluster, dir: &std::path::Path, db_url: &str) -> Ser
 }
 
 fn submit(cli: &Cli, name: &str, project: &str, gpus: &str) {
+    // A SIGTERM that reaches a job while slurmstepd still launches its script is lost (Rota sends
+    // it twice); a short grace period makes the kill that follows come within the test's waits.
     cli.ok(&[
-        "training", "submit", name, "-i", IMAGE, "-g", gpus, "-p", project, "--", "sh", "-c", SERVE,
+        "training",
+        "submit",
+        name,
+        "-i",
+        IMAGE,
+        "-g",
+        gpus,
+        "-p",
+        project,
+        "--grace-period",
+        "5",
+        "--",
+        "sh",
+        "-c",
+        SERVE,
     ]);
 }
 
