@@ -2,6 +2,7 @@
 //! that the UI, the REST handlers and the CLI all call, so that a rule is written once.
 
 pub mod error;
+pub mod inherit;
 pub mod validate;
 pub mod wire;
 

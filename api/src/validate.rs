@@ -231,6 +231,23 @@ pub fn env_name(field: &str, name: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// A list of environment variables: every name valid, none given twice.
+pub fn environment_variables(
+    field: &str,
+    vars: &[crate::wire::EnvironmentVariable],
+) -> Result<(), FieldError> {
+    for (i, v) in vars.iter().enumerate() {
+        env_name(&format!("{field}[{i}].name"), &v.name)?;
+        if vars[..i].iter().any(|w| w.name == v.name) {
+            return Err(err(
+                &format!("{field}[{i}].name"),
+                format!("{} is given twice", v.name),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Pods and gang minimum: 1 ≤ min ≤ pods ≤ [`MAX_PODS`].
 pub fn pods(field: &str, pods: u32, min_pods: Option<u32>) -> Result<(u32, u32), FieldError> {
     if pods == 0 || pods > MAX_PODS {
@@ -297,6 +314,21 @@ pub fn quota(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn environment_variables_need_names_given_once() {
+        let var = |n: &str| crate::wire::EnvironmentVariable {
+            name: n.into(),
+            value: "v".into(),
+        };
+        let field = "spec.environmentVariables";
+        assert!(environment_variables(field, &[var("A"), var("B")]).is_ok());
+        let twice = environment_variables(field, &[var("A"), var("B"), var("A")]).unwrap_err();
+        assert_eq!(twice.field, "spec.environmentVariables[2].name");
+        assert_eq!(twice.message, "A is given twice");
+        let bad = environment_variables(field, &[var("A=1")]).unwrap_err();
+        assert_eq!(bad.field, "spec.environmentVariables[0].name");
+    }
 
     #[test]
     fn names_are_lowercase_dns_labels() {

@@ -442,9 +442,20 @@ pub struct AssetMeta {
 /// An environment's spec.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
 pub struct EnvironmentSpec {
     /// Container image.
     pub image: String,
+    /// What a workload made from it runs, unless the workload names its own command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Arguments, one string; a workload's own arguments replace these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<String>,
+    /// Variables every workload made from it gets; a workload's own variable of the same name
+    /// wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environment_variables: Vec<EnvironmentVariable>,
 }
 
 /// `/api/v1/asset/environment` bodies and answers.

@@ -7,6 +7,7 @@ use rota_api::validate;
 use rota_api::wire::{AssetMeta, Compute, ComputeAsset, EnvironmentAsset, EnvironmentSpec};
 
 use crate::components::ErrorNote;
+use crate::runs_fields::{RunsFields, RunsText};
 use crate::server_fns::assets::{SaveCompute, SaveEnvironment};
 use crate::server_fns::org::Units;
 
@@ -138,6 +139,7 @@ pub fn EnvironmentForm(
             .as_ref()
             .map_or_else(|| "cluster".to_owned(), |e| scope_value(&e.meta)),
     );
+    let runs = RunsText::new(editing.as_ref().map(|e| &e.spec));
     let original = editing.as_ref().map(|e| e.meta.name.clone());
     let taken: Vec<String> = taken
         .into_iter()
@@ -153,6 +155,7 @@ pub fn EnvironmentForm(
     let ready = move || {
         name_error.get().is_none()
             && image_error.get().is_none()
+            && runs.problem().is_none()
             && !name.get().trim().is_empty()
             && !image.get().trim().is_empty()
     };
@@ -179,6 +182,9 @@ pub fn EnvironmentForm(
                 ),
                 spec: EnvironmentSpec {
                     image: image.get_untracked().trim().to_owned(),
+                    command: runs.command(),
+                    args: runs.args(),
+                    environment_variables: runs.variables(),
                 },
             },
         });
@@ -197,6 +203,10 @@ pub fn EnvironmentForm(
                 <input name="image" autocomplete="off" placeholder="e.g. gcr.io/run-ai-demo/quickstart" value=image.get_untracked() bind:value=image required />
             </label>
             <p class="error field-error">{move || image_error.get()}</p>
+            <fieldset class="runs">
+                <legend>"What it runs (optional: empty runs the image's own entry point)"</legend>
+                <RunsFields runs />
+            </fieldset>
             <ErrorNote error=server_error />
             <div class="actions">
                 {on_cancel.map(|c| view! { <button type="button" on:click=move |_| c.run(())>"Cancel"</button> })}

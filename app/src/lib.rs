@@ -16,6 +16,7 @@ mod error;
 mod format;
 mod live;
 mod routes;
+mod runs_fields;
 pub mod server_fns;
 
 pub use error::UiError;

@@ -3,7 +3,7 @@
 mod support;
 
 use rota_api::ErrorCode;
-use rota_api::wire::TokenRequest;
+use rota_api::wire::{EnvironmentSpec, EnvironmentVariable, TokenRequest};
 use rota_control::ControlError;
 use rota_control::auth::{Principal, Role};
 use rota_control::cluster_file::ClusterFile;
@@ -26,6 +26,20 @@ async fn phases(rota: &Rota) -> Vec<(String, String, u32, f64)> {
 
 fn row(name: &str, phase: &str, pods: u32, gpus: f64) -> (String, String, u32, f64) {
     (name.into(), phase.into(), pods, gpus)
+}
+
+fn image(image: &str) -> EnvironmentSpec {
+    EnvironmentSpec {
+        image: image.into(),
+        ..EnvironmentSpec::default()
+    }
+}
+
+fn var(name: &str, value: &str) -> EnvironmentVariable {
+    EnvironmentVariable {
+        name: name.into(),
+        value: value.into(),
+    }
 }
 
 fn code(e: ControlError) -> ErrorCode {
@@ -402,13 +416,14 @@ on_both!(
             &who,
             "quickstart",
             Scope::Cluster,
-            "gcr.io/run-ai-demo/quickstart",
+            &image("gcr.io/run-ai-demo/quickstart"),
         )
         .await
         .expect("env");
-        let dup = assets::create_environment(&rota, &who, "quickstart", Scope::Cluster, "other")
-            .await
-            .unwrap_err();
+        let dup =
+            assets::create_environment(&rota, &who, "quickstart", Scope::Cluster, &image("other"))
+                .await
+                .unwrap_err();
         assert_eq!(code(dup), ErrorCode::Conflict);
         let one = ComputeInput {
             gpu_devices_request: Some(1.0),
@@ -443,7 +458,7 @@ on_both!(
             &who,
             &env.id,
             Some("quickstart-v2"),
-            Some("gcr.io/run-ai-demo/quickstart:v2"),
+            Some(&image("gcr.io/run-ai-demo/quickstart:v2")),
         )
         .await
         .expect("edited");
@@ -451,7 +466,7 @@ on_both!(
             (
                 renamed.id.as_str(),
                 renamed.name.as_str(),
-                renamed.image.as_str()
+                renamed.spec.image.as_str()
             ),
             (
                 env.id.as_str(),
@@ -533,7 +548,7 @@ on_both!(
         };
         assert_eq!(
             code(
-                assets::create_environment(&rota, &viewer, "v", Scope::Cluster, "img")
+                assets::create_environment(&rota, &viewer, "v", Scope::Cluster, &image("img"))
                     .await
                     .unwrap_err()
             ),
@@ -666,5 +681,134 @@ on_both!(
         workloads::submit(&rota, &admin(), training(&rota, "after", "team-a", 1.0))
             .await
             .expect("the schema works again");
+    }
+);
+
+on_both!(
+    a_workload_from_a_template_runs_its_environments_command_unless_it_names_its_own,
+    |store, _url| async move {
+        let (rota, _control) = quickstart(store).await;
+        let who = admin();
+        let twice = assets::create_environment(
+            &rota,
+            &who,
+            "bad",
+            Scope::Cluster,
+            &EnvironmentSpec {
+                environment_variables: vec![var("A", "1"), var("A", "2")],
+                ..image("img")
+            },
+        )
+        .await
+        .unwrap_err()
+        .to_api();
+        assert_eq!(
+            (
+                twice.details[0].field.as_str(),
+                twice.details[0].message.as_str()
+            ),
+            ("spec.environmentVariables[1].name", "A is given twice")
+        );
+        let env = assets::create_environment(
+            &rota,
+            &who,
+            "trainer",
+            Scope::Cluster,
+            &EnvironmentSpec {
+                image: "pytorch:2".into(),
+                command: Some("python train.py".into()),
+                args: Some("--epochs 3".into()),
+                environment_variables: vec![var("EPOCHS", "3"), var("LR", "0.1")],
+            },
+        )
+        .await
+        .expect("environment");
+        assert_eq!(
+            assets::list_environments(&rota).await.expect("list")[0].spec,
+            env.spec,
+            "read back as written"
+        );
+        let compute = assets::create_compute(
+            &rota,
+            &who,
+            "one",
+            Scope::Cluster,
+            &ComputeInput {
+                gpu_devices_request: Some(1.0),
+                ..ComputeInput::default()
+            },
+        )
+        .await
+        .expect("compute");
+        let template = assets::create_template(
+            &rota,
+            &who,
+            "train",
+            Scope::Cluster,
+            "training",
+            &env.id,
+            &compute.id,
+        )
+        .await
+        .expect("template");
+        let stored = |name: &'static str| {
+            let rota = rota.clone();
+            async move {
+                let w = workload::Entity::find()
+                    .all(&rota.store.db)
+                    .await
+                    .expect("rows")
+                    .into_iter()
+                    .find(|w| w.name == name)
+                    .expect("stored");
+                (w.image, w.command, w.args, w.env_json)
+            }
+        };
+        let mut plain = training(&rota, "plain", "team-a", 1.0);
+        plain.request.template_id = Some(template.id.clone());
+        plain.request.spec.image = String::new();
+        workloads::submit(&rota, &who, plain).await.expect("plain");
+        assert_eq!(
+            stored("plain").await,
+            (
+                "pytorch:2".into(),
+                Some("python train.py".into()),
+                Some("--epochs 3".into()),
+                r#"[{"name":"EPOCHS","value":"3"},{"name":"LR","value":"0.1"}]"#.into()
+            )
+        );
+        let mut own = training(&rota, "own", "team-a", 1.0);
+        own.request.template_id = Some(template.id.clone());
+        own.request.spec.command = Some("sleep".into());
+        own.request.spec.environment_variables = vec![var("LR", "0.5")];
+        workloads::submit(&rota, &who, own).await.expect("own");
+        assert_eq!(
+            stored("own").await,
+            (
+                "gcr.io/run-ai-demo/quickstart".into(),
+                Some("sleep".into()),
+                None,
+                r#"[{"name":"EPOCHS","value":"3"},{"name":"LR","value":"0.5"}]"#.into()
+            )
+        );
+        let edited = assets::update_environment(
+            &rota,
+            &who,
+            &env.id,
+            None,
+            Some(&EnvironmentSpec {
+                environment_variables: vec![var("A=B", "1")],
+                ..image("pytorch:3")
+            }),
+        )
+        .await
+        .unwrap_err()
+        .to_api();
+        assert_eq!(edited.details[0].field, "spec.environmentVariables[0].name");
+        assert_eq!(
+            assets::list_environments(&rota).await.expect("list")[0].spec,
+            env.spec,
+            "a refused edit changes nothing"
+        );
     }
 );

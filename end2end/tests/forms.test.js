@@ -28,8 +28,14 @@ test('a refused form shows the reason and keeps the input', async () => {
     await form.locator('.field-error:text("lowercase")').waitFor();
     await form.locator('input[name="name"]').fill('quickstart');
     await form.locator('input[name="image"]').fill('gcr.io/run-ai-demo/quickstart');
+    // What it runs: variables are checked as typed too.
+    await form.locator('input[name="command"]').fill('python train.py');
+    await form.locator('textarea[name="env"]').fill('EPOCHS=3\nEPOCHS=4');
+    await form.locator('.field-error:text("line 2: EPOCHS is given twice")').waitFor();
+    assert.equal(await form.locator('button:text("CREATE ENVIRONMENT")').isDisabled(), true);
+    await form.locator('textarea[name="env"]').fill('EPOCHS=3');
     await form.locator('button:text("CREATE ENVIRONMENT")').click();
-    await page.locator('tr[data-asset="quickstart"]').waitFor();
+    await page.locator('tr[data-asset="quickstart"] td:text("python train.py · 1 variable")').waitFor();
 
     // Deleting one in use is refused, with the reason.
     await page.click('nav a:text("Compute resources")');

@@ -320,7 +320,9 @@ async fn admins_create_change_and_delete_departments_and_projects() {
 async fn assets_in_run_ai_shapes_and_in_use_ones_are_not_deleted() {
     let app = TestApp::new().await;
     let token = app.token().await;
-    let env = json!({"meta": {"name": "quickstart", "scope": "cluster"}, "spec": {"image": "runai.jfrog.io/demo/quickstart"}}).to_string();
+    let env = json!({"meta": {"name": "quickstart", "scope": "cluster"}, "spec": {"image": "runai.jfrog.io/demo/quickstart",
+        "command": "python train.py", "args": "--epochs 3", "environmentVariables": [{"name": "LR", "value": "0.1"}]}})
+    .to_string();
     let (status, e) = app
         .call(
             "POST",
@@ -330,6 +332,13 @@ async fn assets_in_run_ai_shapes_and_in_use_ones_are_not_deleted() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{e}");
+    assert_eq!(
+        (
+            e["spec"]["command"].as_str(),
+            e["spec"]["environmentVariables"][0]["value"].as_str()
+        ),
+        (Some("python train.py"), Some("0.1"))
+    );
     let env_id = e["meta"]["id"].as_str().expect("id").to_owned();
     let one = json!({"meta": {"name": "one-gpu", "scope": "project", "projectId": "1"}, "spec": {"gpuDevicesRequest": 1}}).to_string();
     let (status, c) = app

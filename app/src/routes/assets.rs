@@ -10,6 +10,7 @@ use crate::asset_forms::{
 };
 use crate::components::ErrorNote;
 use crate::format::when;
+use crate::runs_fields::runs_words;
 use crate::server_fns::assets::{AssetKind, Assets, DeleteAsset, SaveTemplate, list_assets};
 use crate::server_fns::org::{Units, my_units};
 
@@ -93,7 +94,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
                         Either::Right(view! {
                             {form}
                             <table class="assets">
-                                <thead><tr><th>"Name"</th><th>"Scope"</th><th>"Image"</th><th>"Created"</th><th></th></tr></thead>
+                                <thead><tr><th>"Name"</th><th>"Scope"</th><th>"Image"</th><th>"Runs"</th><th>"Created"</th><th></th></tr></thead>
                                 <tbody>
                                     {assets.environments.into_iter().map(|e| {
                                         let id = e.meta.id.clone().unwrap_or_default();
@@ -103,6 +104,7 @@ pub fn EnvironmentsPage() -> impl IntoView {
                                                 <td>{e.meta.name.clone()}</td>
                                                 <td>{units.scope_name(&e.meta)}</td>
                                                 <td><code>{e.spec.image.clone()}</code></td>
+                                                <td>{runs_words(&e.spec)}</td>
                                                 <td>{when(&e.meta.created_at.clone().unwrap_or_default())}</td>
                                                 <td class="row-actions">
                                                     <button type="button" class="quiet" on:click=move |_| { creating.set(false); editing.set(Some(edit_id.clone())) }>"Edit"</button>

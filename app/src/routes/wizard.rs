@@ -6,10 +6,12 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use rota_api::wire::{PreviewOutcome, WorkloadCreationRequest, WorkloadSpec};
+use rota_api::inherit::from_environment;
+use rota_api::wire::{EnvironmentAsset, PreviewOutcome, WorkloadCreationRequest, WorkloadSpec};
 
 use crate::asset_forms::{ComputeForm, EnvironmentForm, gpu_words};
 use crate::components::ErrorNote;
+use crate::runs_fields::{RunsFields, RunsText, runs_words};
 use crate::server_fns::assets::{Assets, list_assets};
 use crate::server_fns::org::{Units, my_units};
 use crate::server_fns::workloads::{CreateWorkload, check_workload_name, preview_workload};
@@ -23,47 +25,29 @@ struct Draft {
     name: RwSignal<String>,
     environment: RwSignal<String>,
     compute: RwSignal<String>,
-    /// What this workload runs, over the image's own (optional).
-    command: RwSignal<String>,
-    args: RwSignal<String>,
-    /// `NAME=VALUE`, one a line.
-    env: RwSignal<String>,
+    /// What this workload runs, over its environment's (optional).
+    runs: RunsText,
 }
 
 impl Draft {
-    /// The request with this workload's own command, arguments and environment.
-    fn with_overrides(&self, mut r: WorkloadCreationRequest) -> WorkloadCreationRequest {
-        let text = |s: RwSignal<String>| {
-            let v = s.get_untracked().trim().to_owned();
-            (!v.is_empty()).then_some(v)
-        };
-        r.spec.command = text(self.command);
-        r.spec.args = text(self.args);
-        r.spec.environment_variables = self
-            .env
-            .get_untracked()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(|l| {
-                let (name, value) = l.split_once('=').unwrap_or((l, ""));
-                rota_api::wire::EnvironmentVariable {
-                    name: name.trim().to_owned(),
-                    value: value.to_owned(),
-                }
-            })
-            .collect();
-        r
-    }
-}
-
-impl Draft {
-    /// The request, once an environment and a compute resource are chosen.
-    fn request(&self, units: &Units, assets: &Assets) -> Option<WorkloadCreationRequest> {
-        let env = assets
+    /// The environment picked, if any.
+    fn environment<'a>(&self, assets: &'a Assets) -> Option<&'a EnvironmentAsset> {
+        assets
             .environments
             .iter()
-            .find(|e| e.meta.id.as_deref() == Some(self.environment.get().as_str()))?;
+            .find(|e| e.meta.id.as_deref() == Some(self.environment.get().as_str()))
+    }
+
+    /// The request, once an environment and a compute resource are chosen: what it runs is the
+    /// environment's, under `own` (rota-api's inheritance rule, as the server applies it to
+    /// templates).
+    fn request(
+        &self,
+        units: &Units,
+        assets: &Assets,
+        own: WorkloadSpec,
+    ) -> Option<WorkloadCreationRequest> {
+        let env = self.environment(assets)?;
         let compute = assets
             .compute
             .iter()
@@ -72,13 +56,25 @@ impl Draft {
             name: self.name.get().trim().to_owned(),
             project_id: self.project.get(),
             cluster_id: units.cluster.0.clone(),
-            spec: WorkloadSpec {
-                image: env.spec.image.clone(),
-                compute: compute.spec.clone(),
-                ..WorkloadSpec::default()
-            },
+            spec: from_environment(
+                &env.spec,
+                WorkloadSpec {
+                    compute: compute.spec.clone(),
+                    ..own
+                },
+            ),
             ..WorkloadCreationRequest::default()
         })
+    }
+
+    /// This workload's own command, arguments and variables.
+    fn own(&self) -> WorkloadSpec {
+        WorkloadSpec {
+            command: self.runs.command(),
+            args: self.runs.args(),
+            environment_variables: self.runs.variables(),
+            ..WorkloadSpec::default()
+        }
     }
 }
 
@@ -95,9 +91,7 @@ pub fn NewWorkloadPage() -> impl IntoView {
         name: RwSignal::new(String::new()),
         environment: RwSignal::new(String::new()),
         compute: RwSignal::new(String::new()),
-        command: RwSignal::new(String::new()),
-        args: RwSignal::new(String::new()),
-        env: RwSignal::new(String::new()),
+        runs: RunsText::new(None),
     };
     let step = RwSignal::new(1u8);
     view! {
@@ -276,7 +270,7 @@ fn AssetsStep(
     let create = ServerAction::<CreateWorkload>::new();
     let request = {
         let (units, assets) = (units.clone(), assets.clone());
-        Memo::new(move |_| draft.request(&units, &assets))
+        Memo::new(move |_| draft.request(&units, &assets, WorkloadSpec::default()))
     };
     let preview = Resource::new(
         move || (draft.kind.get(), request.get()),
@@ -310,13 +304,21 @@ fn AssetsStep(
         .map(|e| e.meta.name.clone())
         .collect();
     let compute_names: Vec<String> = assets.compute.iter().map(|c| c.meta.name.clone()).collect();
-    let submit = move |_| {
-        if let Some(r) = request.get_untracked() {
-            create.dispatch(CreateWorkload {
-                kind: draft.kind.get_untracked(),
-                request: draft.with_overrides(r),
-            });
+    let submit = {
+        let (units, assets) = (units.clone(), assets.clone());
+        move |_| {
+            let full = untrack(|| draft.request(&units, &assets, draft.own()));
+            if let Some(request) = full {
+                create.dispatch(CreateWorkload {
+                    kind: draft.kind.get_untracked(),
+                    request,
+                });
+            }
         }
+    };
+    let inherited = {
+        let assets = assets.clone();
+        Signal::derive(move || draft.environment(&assets).map(|e| e.spec.clone()))
     };
     let units_env = units.clone();
     let units_compute = units.clone();
@@ -340,6 +342,7 @@ fn AssetsStep(
                                 on:change=move |_| draft.environment.set(id.clone()) />
                             <strong>{e.meta.name.clone()}</strong>
                             <code>{e.spec.image.clone()}</code>
+                            <span class="muted">{runs_words(&e.spec)}</span>
                         </label>
                     }
                 }).collect_view()}
@@ -385,27 +388,8 @@ fn AssetsStep(
             <div class="section-head">
                 <h2 id="run-head">"What it runs"</h2>
             </div>
-            <p class="muted">"Optional: a command, its arguments and variables, instead of the image's own entry point. On a workstation or a Slurm cluster a command is needed."</p>
-            <div class="form-grid">
-                <label>
-                    "Command"
-                    <input type="text" name="command" placeholder="python train.py"
-                        prop:value=move || draft.command.get()
-                        on:input=move |ev| draft.command.set(event_target_value(&ev)) />
-                </label>
-                <label>
-                    "Arguments"
-                    <input type="text" name="args" placeholder="--epochs 3"
-                        prop:value=move || draft.args.get()
-                        on:input=move |ev| draft.args.set(event_target_value(&ev)) />
-                </label>
-                <label>
-                    "Environment variables (NAME=VALUE, one a line)"
-                    <textarea name="env" rows="3"
-                        prop:value=move || draft.env.get()
-                        on:input=move |ev| draft.env.set(event_target_value(&ev))></textarea>
-                </label>
-            </div>
+            <p class="muted">"Optional: this workload's own command, arguments and variables, over its environment's. On a workstation or a Slurm cluster something must run: a command here or in the environment."</p>
+            <RunsFields runs=draft.runs inherited />
         </section>
         {computes}
         <Transition fallback=|| ()>
@@ -425,7 +409,7 @@ fn AssetsStep(
         <ErrorNote error />
         <div class="actions">
             <button type="button" on:click=move |_| step.set(1)>"Back"</button>
-            <button type="button" class="primary" on:click=submit disabled=move || request.get().is_none() || create.pending().get()>
+            <button type="button" class="primary" on:click=submit disabled=move || request.get().is_none() || draft.runs.problem().is_some() || create.pending().get()>
                 {move || format!("CREATE {}", draft.kind.get().to_uppercase())}
             </button>
         </div>

@@ -9,6 +9,7 @@ use crate::Session;
 use crate::components::{ErrorNote, Status};
 use crate::format::{duration, gpus, when};
 use crate::live::{use_changes, use_log};
+use crate::runs_fields::{command_line, lines};
 use crate::server_fns::workloads::{DeleteWorkload, WorkloadView, workload_detail};
 
 /// The workload page.
@@ -101,6 +102,14 @@ fn Detail(detail: WorkloadView) -> impl IntoView {
             <dd>{when(&w.created_at)}</dd>
             <dt>"In this phase since"</dt>
             <dd>{when(&w.phase_since)}</dd>
+            <dt>"Image"</dt>
+            <dd><code>{detail.runs.image.clone()}</code></dd>
+            <dt>"Runs"</dt>
+            <dd data-runs="">{command_line(&detail.runs)}</dd>
+            {(!detail.runs.environment_variables.is_empty()).then(|| view! {
+                <dt>"Variables"</dt>
+                <dd><code class="variables">{lines(&detail.runs.environment_variables)}</code></dd>
+            })}
         </dl>
         <h2>"Resources"</h2>
         <table class="resources">

@@ -55,19 +55,12 @@ pub async fn save_environment(asset: EnvironmentAsset) -> Result<EnvironmentAsse
     let (rota, who) = caller()?;
     let e = match asset.meta.id.as_deref() {
         Some(id) => {
-            assets::update_environment(
-                &rota,
-                &who,
-                id,
-                Some(&asset.meta.name),
-                Some(&asset.spec.image),
-            )
-            .await
+            assets::update_environment(&rota, &who, id, Some(&asset.meta.name), Some(&asset.spec))
+                .await
         }
         None => {
             let scope = scope_of(&asset.meta)?;
-            assets::create_environment(&rota, &who, &asset.meta.name, scope, &asset.spec.image)
-                .await
+            assets::create_environment(&rota, &who, &asset.meta.name, scope, &asset.spec).await
         }
     }
     .map_err(ui)?;

@@ -69,6 +69,8 @@ pub struct WorkloadView {
     pub events: Vec<(String, String, String)>,
     /// Whether its pods really run (and write output): not on the simulated cluster.
     pub runs_for_real: bool,
+    /// Its image, command, arguments and variables.
+    pub runs: rota_api::wire::WorkloadSpec,
 }
 
 /// A page of live workloads, filtered and ordered in the store.
@@ -122,7 +124,7 @@ pub async fn workloads_page(query: WorkloadQuery) -> Result<WorkloadPage, UiErro
 #[server]
 pub async fn workload_detail(id: String) -> Result<WorkloadView, UiError> {
     use super::ssr::{caller, ui};
-    use rota_control::services::workloads::{events, get};
+    use rota_control::services::workloads::{events, get, runs};
     let (rota, _who) = caller()?;
     let summary = get(&rota, &id).await.map_err(ui)?;
     let events = events(&rota, &id)
@@ -135,6 +137,7 @@ pub async fn workload_detail(id: String) -> Result<WorkloadView, UiError> {
         row: row(summary),
         events,
         runs_for_real: rota.executor.kind() != "simulated",
+        runs: runs(&rota, &id).await.map_err(ui)?,
     })
 }
 

@@ -3,8 +3,7 @@
 
 use rota_api::ApiError;
 use rota_api::wire::{
-    AssetMeta, Compute, ComputeAsset, EnvironmentAsset, EnvironmentSpec, TemplateAsset,
-    TemplateAssets, TemplateSpec,
+    AssetMeta, Compute, ComputeAsset, EnvironmentAsset, TemplateAsset, TemplateAssets, TemplateSpec,
 };
 
 use super::Rota;
@@ -53,7 +52,7 @@ fn meta(rota: &Rota, id: &str, name: &str, scope: Scope, created_at: &str) -> As
 pub fn environment(rota: &Rota, e: Environment) -> EnvironmentAsset {
     EnvironmentAsset {
         meta: meta(rota, &e.id, &e.name, e.scope, &e.created_at),
-        spec: EnvironmentSpec { image: e.image },
+        spec: e.spec,
     }
 }
 

@@ -1,8 +1,9 @@
-//! Shared assets: environments (an image), compute resources (what each pod gets) and workload
+//! Shared assets: environments (an image, optionally with a command and variables), compute resources (what each pod gets) and workload
 //! templates (an environment with a compute resource), each scoped to the cluster, a department
 //! or a project. Names are unique within a scope; an asset in use by a template cannot be deleted.
 
 use rota_api::validate::{self, GpuAsk};
+use rota_api::wire::EnvironmentSpec;
 use rota_api::{ApiError, ErrorCode};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -52,7 +53,8 @@ impl Scope {
     }
 }
 
-/// An environment: the image a workload runs.
+/// An environment: the image a workload runs, and optionally its command, arguments and
+/// variables.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Environment {
@@ -63,8 +65,8 @@ pub struct Environment {
     /// Where it may be used.
     #[serde(flatten)]
     pub scope: Scope,
-    /// Container image.
-    pub image: String,
+    /// The image, command, arguments and variables.
+    pub spec: EnvironmentSpec,
     /// RFC 3339.
     pub created_at: String,
 }
@@ -198,12 +200,46 @@ fn taken(kind: &str, name: &str, scope: Scope) -> ControlError {
 
 fn env_of(m: environment::Model) -> ControlResult<Environment> {
     Ok(Environment {
+        spec: environment_spec(&m)?,
         id: m.uuid,
         name: m.name,
         scope: Scope::from_row(&m.scope_kind, m.scope_id)?,
-        image: m.image,
         created_at: rfc3339(m.created_at),
     })
+}
+
+/// What an environment row says a workload runs.
+pub(crate) fn environment_spec(m: &environment::Model) -> ControlResult<EnvironmentSpec> {
+    Ok(EnvironmentSpec {
+        image: m.image.clone(),
+        command: m.command.clone(),
+        args: m.args.clone(),
+        environment_variables: serde_json::from_str(&m.env_json).map_err(|e| {
+            ControlError::Corrupt(format!("environment {}'s variables: {e}", m.name))
+        })?,
+    })
+}
+
+/// Checks an environment's spec; the columns it is stored in.
+fn environment_columns(
+    spec: &EnvironmentSpec,
+) -> ControlResult<(String, Option<String>, Option<String>, String)> {
+    validate::image("spec.image", &spec.image)?;
+    validate::environment_variables("spec.environmentVariables", &spec.environment_variables)?;
+    let text = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let vars = serde_json::to_string(&spec.environment_variables)
+        .map_err(|e| ControlError::Corrupt(e.to_string()))?;
+    Ok((
+        spec.image.trim().to_owned(),
+        text(&spec.command),
+        text(&spec.args),
+        vars,
+    ))
 }
 
 /// Every environment, oldest first.
@@ -223,10 +259,10 @@ pub async fn create_environment(
     who: &Principal,
     name: &str,
     scope: Scope,
-    image: &str,
+    spec: &EnvironmentSpec,
 ) -> ControlResult<Environment> {
     validate::name("name", name)?;
-    validate::image("image", image)?;
+    let (image, command, args, env_json) = environment_columns(spec)?;
     require_asset_writer(rota, who, scope).await?;
     let txn = rota.store.write().await?;
     check_scope(&txn, scope).await?;
@@ -247,7 +283,10 @@ pub async fn create_environment(
         name: Set(name.to_owned()),
         scope_kind: Set(scope.kind().to_owned()),
         scope_id: Set(scope.id()),
-        image: Set(image.trim().to_owned()),
+        image: Set(image),
+        command: Set(command),
+        args: Set(args),
+        env_json: Set(env_json),
         created_at: Set(now_ms()),
     })
     .exec(&txn)
@@ -616,20 +655,18 @@ pub async fn delete_template(rota: &Rota, who: &Principal, id: &str) -> ControlR
     Ok(())
 }
 
-/// Renames an environment or changes its image.
+/// Renames an environment or changes what it runs (every field of `spec` is taken).
 pub async fn update_environment(
     rota: &Rota,
     who: &Principal,
     id: &str,
     name: Option<&str>,
-    image: Option<&str>,
+    spec: Option<&EnvironmentSpec>,
 ) -> ControlResult<Environment> {
     if let Some(n) = name {
         validate::name("name", n)?;
     }
-    if let Some(i) = image {
-        validate::image("image", i)?;
-    }
+    let columns = spec.map(environment_columns).transpose()?;
     let txn = rota.store.write().await?;
     let env = environment::Entity::find()
         .filter(environment::Column::Uuid.eq(id))
@@ -654,8 +691,11 @@ pub async fn update_environment(
     if let Some(n) = name {
         row.name = Set(n.to_owned());
     }
-    if let Some(i) = image {
-        row.image = Set(i.trim().to_owned());
+    if let Some((image, command, args, env_json)) = columns {
+        row.image = Set(image);
+        row.command = Set(command);
+        row.args = Set(args);
+        row.env_json = Set(env_json);
     }
     let updated = environment::Entity::update(row).exec(&txn).await?;
     txn.commit().await?;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rota_api::validate::{self, GpuAsk};
 use rota_api::wire::{
-    AllocatedResources, RequestedResources, WorkloadCreationRequest, WorkloadSummary,
+    AllocatedResources, RequestedResources, WorkloadCreationRequest, WorkloadSpec, WorkloadSummary,
 };
 use rota_api::{ApiError, ErrorCode};
 use rota_scheduler::{GpuSlots, WorkloadKind};
@@ -15,6 +15,7 @@ use sea_orm::{
 };
 use serde::Serialize;
 
+use super::assets::environment_spec;
 use super::intake::NewWorkload;
 use super::org::find_project;
 use super::{Rota, require_project_writer};
@@ -60,8 +61,8 @@ fn is_unique_violation(e: &DbErr) -> bool {
 pub(crate) struct Checked {
     /// The name to store (with its random suffix, when the given one was a prefix).
     pub name: String,
-    /// The image (from the template when the spec has none).
-    pub image: String,
+    /// What it runs: the request's spec completed from its template's environment.
+    pub spec: WorkloadSpec,
     pub project: project::Model,
     pub gpu: GpuAsk,
     pub cpu: u64,
@@ -125,11 +126,13 @@ pub(crate) async fn check(
         Some(id) => Some(template_assets(rota, id).await?),
         None => None,
     };
-    let image = match (&template, req.spec.image.trim()) {
-        (Some((env, _)), "") => env.image.clone(),
-        (_, given) => given.to_owned(),
+    let spec = match &template {
+        Some((env, _)) => {
+            rota_api::inherit::from_environment(&environment_spec(env)?, req.spec.clone())
+        }
+        None => req.spec.clone(),
     };
-    validate::image("spec.image", &image)?;
+    validate::image("spec.image", &spec.image)?;
     let from_template;
     let c = match &template {
         Some((_, compute))
@@ -166,9 +169,7 @@ pub(crate) async fn check(
             ApiError::invalid("duration", format!("must be above 0 seconds (got {d})")).into(),
         );
     }
-    for (i, v) in req.spec.environment_variables.iter().enumerate() {
-        validate::env_name(&format!("spec.environmentVariables[{i}].name"), &v.name)?;
-    }
+    validate::environment_variables("spec.environmentVariables", &spec.environment_variables)?;
     let grace = req
         .spec
         .grace_period_seconds
@@ -177,7 +178,7 @@ pub(crate) async fn check(
     require_project_writer(rota, who, project.id, &project.name).await?;
     Ok(Checked {
         name,
-        image,
+        spec,
         project,
         gpu,
         cpu,
@@ -246,16 +247,15 @@ pub async fn submit(
 ) -> ControlResult<WorkloadSummary> {
     let Checked {
         name,
-        image,
+        spec,
         project,
         gpu,
         cpu,
         memory,
         grace,
     } = check(rota, who, &sub).await?;
-    let req = &sub.request;
     let (gpu_kind, gpu_amount) = gpu_columns(gpu);
-    let env_json = serde_json::to_string(&req.spec.environment_variables)
+    let env_json = serde_json::to_string(&spec.environment_variables)
         .map_err(|e| ControlError::Corrupt(e.to_string()))?;
     let now = now_ms();
     let uuid = uuid::Uuid::new_v4().to_string();
@@ -266,9 +266,9 @@ pub async fn submit(
         cluster_id: Set(rota.cluster_id),
         project_id: Set(project.id),
         kind: Set(sub.kind.as_str().to_owned()),
-        image: Set(image),
-        command: Set(req.spec.command.clone()),
-        args: Set(req.spec.args.clone()),
+        image: Set(spec.image.trim().to_owned()),
+        command: Set(spec.command.clone()),
+        args: Set(spec.args.clone()),
         env_json: Set(env_json),
         pods: Set(1),
         min_pods: Set(1),
@@ -589,6 +589,20 @@ pub async fn get(rota: &Rota, id: &str) -> ControlResult<WorkloadSummary> {
         .into_iter()
         .next()
         .ok_or_else(|| ApiError::not_found(format!("workload {id} does not exist")).into())
+}
+
+/// What a workload runs: its image, command, arguments, variables and stop grace period.
+pub async fn runs(rota: &Rota, id: &str) -> ControlResult<WorkloadSpec> {
+    let w = find_kept(rota, id).await?;
+    Ok(WorkloadSpec {
+        environment_variables: serde_json::from_str(&w.env_json)
+            .map_err(|e| ControlError::Corrupt(format!("workload {}'s variables: {e}", w.name)))?,
+        image: w.image,
+        command: w.command,
+        args: w.args,
+        grace_period_seconds: w.grace_period_secs.map(i64::from),
+        ..WorkloadSpec::default()
+    })
 }
 
 /// One event in a workload's history.

@@ -33,8 +33,8 @@ pub async fn create_environment(
     Body(body): Body<EnvironmentAsset>,
 ) -> AppResult<(StatusCode, Json<EnvironmentAsset>)> {
     let scope = scope_of(&body.meta)?;
-    let e = assets::create_environment(&rota, &caller.0, &body.meta.name, scope, &body.spec.image)
-        .await?;
+    let e =
+        assets::create_environment(&rota, &caller.0, &body.meta.name, scope, &body.spec).await?;
     Ok((StatusCode::CREATED, Json(environment(&rota, e))))
 }
 
@@ -51,7 +51,7 @@ pub async fn update_environment(
         &caller.0,
         &id,
         Some(&body.meta.name),
-        Some(&body.spec.image),
+        Some(&body.spec),
     )
     .await?;
     Ok(Json(environment(&rota, e)))

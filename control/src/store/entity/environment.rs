@@ -12,6 +12,10 @@ pub struct Model {
     pub scope_kind: String,
     pub scope_id: Option<i32>,
     pub image: String,
+    pub command: Option<String>,
+    pub args: Option<String>,
+    /// `[{name, value}]`.
+    pub env_json: String,
     pub created_at: i64,
 }
 
