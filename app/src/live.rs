@@ -3,41 +3,62 @@
 
 use leptos::prelude::*;
 
-/// Counts the server's change events while the calling component lives (in the browser; on the
-/// server it stays 0).
-pub fn use_changes() -> ReadSignal<u64> {
-    let (changes, set_changes) = signal(0u64);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| follow(set_changes));
-    #[cfg(not(feature = "hydrate"))]
-    let _ = set_changes;
-    changes
+/// The server's change events, counted while the calling component lives (in the browser; on
+/// the server the count stays 0). A page's resources read [`Changes::get`] to refetch on a change.
+#[derive(Debug, Clone, Copy)]
+pub struct Changes {
+    count: ReadSignal<u64>,
+    bump: WriteSignal<u64>,
+}
+
+/// A counter of the server's changes; it starts counting at [`Changes::follow_when`].
+pub fn use_changes() -> Changes {
+    let (count, bump) = signal(0u64);
+    Changes { count, bump }
+}
+
+impl Changes {
+    /// How many changes were seen (tracked).
+    pub fn get(&self) -> u64 {
+        self.count.get()
+    }
+
+    /// Starts following the server's changes once `loaded` is true — once the page's data is
+    /// there and hydrated. A change counted earlier would refetch that data while it is still
+    /// being hydrated, and the page would be hydrated against different data than the server
+    /// rendered. The first connection counts as a change: whatever changed between the
+    /// server's render and now is fetched then.
+    pub fn follow_when(self, loaded: impl Fn() -> bool + Send + Sync + 'static) {
+        #[cfg(feature = "hydrate")]
+        Effect::new(move |started: Option<bool>| {
+            if started == Some(true) {
+                return true;
+            }
+            let ready = loaded();
+            if ready {
+                follow(self.bump);
+            }
+            ready
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (self.bump, loaded);
+    }
 }
 
 #[cfg(feature = "hydrate")]
-fn follow(set_changes: WriteSignal<u64>) {
+fn follow(bump: WriteSignal<u64>) {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
     let Ok(source) = web_sys::EventSource::new("/api/v1/changes") else {
         return;
     };
-    // A change.
-    let bump = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-        set_changes.update(|n| *n += 1);
+    // A change, or a (re)connection, after which changes may have been missed.
+    let changed = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+        bump.update(|n| *n += 1);
     });
-    // A reconnection, after which changes may have been missed — but not the first connection:
-    // a refetch then would race the hydration of data still streaming in.
-    let mut first = true;
-    let reopened = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-        if first {
-            first = false;
-        } else {
-            set_changes.update(|n| *n += 1);
-        }
-    });
-    let _ = source.add_event_listener_with_callback("changed", bump.as_ref().unchecked_ref());
-    let _ = source.add_event_listener_with_callback("open", reopened.as_ref().unchecked_ref());
-    let held = send_wrapper::SendWrapper::new((source, bump, reopened));
+    let _ = source.add_event_listener_with_callback("changed", changed.as_ref().unchecked_ref());
+    let _ = source.add_event_listener_with_callback("open", changed.as_ref().unchecked_ref());
+    let held = send_wrapper::SendWrapper::new((source, changed));
     on_cleanup(move || held.0.close());
 }
 

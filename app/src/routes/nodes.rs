@@ -12,6 +12,7 @@ use crate::server_fns::cluster::list_nodes;
 pub fn NodesPage() -> impl IntoView {
     let changes = use_changes();
     let nodes = Resource::new(move || changes.get(), |_| list_nodes());
+    changes.follow_when(move || nodes.with(Option::is_some));
     view! {
         <section class="page">
             <div class="page-head">

@@ -22,6 +22,7 @@ pub fn WorkloadPage() -> impl IntoView {
         move || (id.get(), changes.get()),
         |(id, _)| workload_detail(id),
     );
+    changes.follow_when(move || detail.with(Option::is_some));
     view! {
         <section class="page">
             <p class="crumbs">

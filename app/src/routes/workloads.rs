@@ -67,6 +67,7 @@ pub fn WorkloadsPage() -> impl IntoView {
         move || (query.get(), changes.get()),
         |(q, _)| workloads_page(q),
     );
+    changes.follow_when(move || page.with(Option::is_some));
     let navigate = use_navigate();
     let go = Callback::new(move |q: WorkloadQuery| {
         navigate(
