@@ -1,11 +1,23 @@
 //! Consolidate: when a pending workload could fit in the free GPUs of its pool, but not on any node
 //! as they stand, move running preemptible workloads to make room.
 //!
-//! Movers are added lowest priority first, then newest, until every mover can be placed again on
-//! GPUs free now and the workload fits on what is then free; if that never happens, nothing moves.
-//! A move is an eviction and a bind in the same plan. Movers only land on GPUs free at the start of
-//! the cycle (never on another mover's old GPUs, which free up only when it has stopped), and the
-//! workload itself is placed in the next cycle, first, as a nominated workload.
+//! Candidates are taken lowest priority first, then newest, in growing prefixes. For each prefix,
+//! the candidates that can land elsewhere on GPUs free now do (largest first); one that cannot
+//! stays where it is. If the workload then fits on what the movers leave, each mover is asked in
+//! turn, the least willing first, whether the workload still fits without moving it — if so it
+//! stays. What is left moves: an eviction and a bind in the same plan. If no prefix makes room,
+//! nothing moves.
+//!
+//! - Consolidation takes nothing from anyone: it only rearranges. So it is never withheld for a
+//!   project above its deserved quota (as KAI-Scheduler does; DESIGN.md lets preemptible work use
+//!   idle GPUs), only for a limit or, for non-preemptible work, its quota — the rules allocate
+//!   follows.
+//! - A mover with several pods (a gang, or an elastic workload above its minimum) moves whole:
+//!   every pod lands, or the mover stays.
+//! - Movers only land on GPUs free at the start of the cycle (never on another mover's old GPUs,
+//!   which free up only when it has stopped), away from the nodes the workload would go to — but
+//!   possibly on another node they already run on; the workload itself is placed in the next
+//!   cycle, first, as a nominated workload.
 //!
 //! Only movers with a pod on a node that could become a home for the workload are considered
 //! (its free GPUs plus what movers hold there reach one pod's request), and at most
@@ -106,45 +118,124 @@ impl Cycle<'_> {
         };
         for count in 1..=candidates.len() {
             let chosen = &candidates[..count];
-            let start = self.cluster.checkpoint();
-            let Some(moved) = self.place_movers(chosen, pool) else {
-                self.cluster.rollback(start);
+            let Some((movers, homes)) = self.movers_that_make_room(job, pool, max_pods, chosen)
+            else {
                 continue;
             };
-            let after_moves = self.cluster.checkpoint();
-            for &m in chosen {
-                self.release_pods(m);
+            let start = self.cluster.checkpoint();
+            match self.move_for(job, pool, max_pods, &movers, &homes) {
+                Some(moved) => {
+                    self.cluster.commit();
+                    self.record_moves(job, pool, moved);
+                    return true;
+                }
+                None => self.cluster.rollback(start),
             }
-            let fits = self.try_place(job, pool, max_pods, &[]).is_some();
-            self.cluster.rollback(after_moves);
-            if fits {
-                self.cluster.commit();
-                self.record_moves(job, pool, moved);
-                return true;
-            }
-            self.cluster.rollback(start);
         }
         false
     }
 
-    /// Places every pod of every mover on GPUs free now, away from its current nodes.
-    fn place_movers(
+    /// Which of `chosen` must move for `job` to fit; the others stay where they are.
+    ///
+    /// With all of `chosen` gone, where would the job go? Only those on those nodes need to move.
+    /// They land elsewhere largest first (first-fit decreasing); one that cannot stays. If the job
+    /// then fits, each mover is asked, the least willing first (the end of `chosen`), whether the
+    /// job still fits without moving it; if so it stays. So no workload is moved for nothing, as
+    /// KAI-Scheduler leaves in place a victim that can go back where it was.
+    fn movers_that_make_room(
         &mut self,
-        chosen: &[usize],
+        job: usize,
         pool: usize,
-    ) -> Option<Vec<(usize, Vec<PodPlacementAt>)>> {
-        let mut moved = Vec::with_capacity(chosen.len());
+        max_pods: u32,
+        chosen: &[usize],
+    ) -> Option<(Vec<usize>, Vec<usize>)> {
+        let start = self.cluster.checkpoint();
         for &m in chosen {
-            let avoid = self.nodes_of(m).to_vec();
-            let need = self.pod_need(m);
-            let pods = self.index.jobs[m].workload.placement.len();
-            let mut placed = Vec::with_capacity(pods);
-            for _ in 0..pods {
-                placed.push(self.cluster.place_pod(pool, need, &avoid)?);
-            }
-            moved.push((m, placed));
+            self.release_pods(m);
         }
-        Some(moved)
+        let homes: Option<Vec<usize>> = self
+            .try_place(job, pool, max_pods, &[])
+            .map(|placed| placed.iter().map(|at| at.node).collect());
+        self.cluster.rollback(start);
+        let homes = homes?;
+
+        let mut by_size: Vec<usize> = chosen
+            .iter()
+            .copied()
+            .filter(|&m| self.nodes_of(m).iter().any(|n| homes.contains(n)))
+            .collect();
+        by_size.sort_by_key(|&m| std::cmp::Reverse(self.index.running_gpus(m)));
+        let mut movers = Vec::with_capacity(by_size.len());
+        for m in by_size {
+            let before = self.cluster.checkpoint();
+            match self.land(m, pool, &homes) {
+                Some(_) => movers.push(m),
+                None => self.cluster.rollback(before),
+            }
+        }
+        self.cluster.rollback(start);
+        if movers.is_empty()
+            || self
+                .move_for(job, pool, max_pods, &movers, &homes)
+                .is_none()
+        {
+            self.cluster.rollback(start);
+            return None;
+        }
+        self.cluster.rollback(start);
+        for &m in chosen.iter().rev() {
+            let Some(at) = movers.iter().position(|&x| x == m) else {
+                continue;
+            };
+            if movers.len() == 1 {
+                break;
+            }
+            let mut fewer = movers.clone();
+            fewer.remove(at);
+            let fits = self.move_for(job, pool, max_pods, &fewer, &homes).is_some();
+            self.cluster.rollback(start);
+            if fits {
+                movers = fewer;
+            }
+        }
+        Some((movers, homes))
+    }
+
+    /// Lands every mover on GPUs free now, away from `homes`, then checks that `job`
+    /// fits on what they leave. On success the movers' new places stay taken in the cluster state
+    /// (their old GPUs free up only when they have stopped); on failure the caller rolls back.
+    fn move_for(
+        &mut self,
+        job: usize,
+        pool: usize,
+        max_pods: u32,
+        movers: &[usize],
+        homes: &[usize],
+    ) -> Option<Vec<(usize, Vec<PodPlacementAt>)>> {
+        let mut moved = Vec::with_capacity(movers.len());
+        for &m in movers {
+            moved.push((m, self.land(m, pool, homes)?));
+        }
+        let after_moves = self.cluster.checkpoint();
+        for &m in movers {
+            self.release_pods(m);
+        }
+        let fits = self.try_place(job, pool, max_pods, &[]).is_some();
+        self.cluster.rollback(after_moves);
+        fits.then_some(moved)
+    }
+
+    /// Places every pod of a mover on GPUs free now, away from the nodes the job would go to: a
+    /// gang or an elastic workload moves whole, or not at all. It may land on another of the
+    /// nodes it runs on (its own GPUs there are still held).
+    fn land(&mut self, mover: usize, pool: usize, homes: &[usize]) -> Option<Vec<PodPlacementAt>> {
+        let need = self.pod_need(mover);
+        let pods = self.index.jobs[mover].workload.placement.len();
+        let mut placed = Vec::with_capacity(pods);
+        for _ in 0..pods {
+            placed.push(self.cluster.place_pod(pool, need, homes)?);
+        }
+        Some(placed)
     }
 
     fn record_moves(&mut self, job: usize, pool: usize, moved: Vec<(usize, Vec<PodPlacementAt>)>) {
