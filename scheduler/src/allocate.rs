@@ -24,9 +24,9 @@ struct OrderKey {
     /// (c) a zero allocatable share goes last.
     nothing_allocatable: bool,
     /// (d) (allocated + request) / max(deserved, fair share).
-    share_with_request: f64,
+    share_with_request: Share,
     /// (e) allocated / max(deserved, fair share).
-    share_now: f64,
+    share_now: Share,
     /// (f) creation order.
     order: usize,
 }
@@ -39,13 +39,55 @@ impl Ord for OrderKey {
             .cmp(&other.beyond_deserved)
             .then(other.rank.cmp(&self.rank))
             .then(self.nothing_allocatable.cmp(&other.nothing_allocatable))
-            .then(self.share_with_request.total_cmp(&other.share_with_request))
-            .then(self.share_now.total_cmp(&other.share_now))
+            .then(self.share_with_request.cmp(&other.share_with_request))
+            .then(self.share_now.cmp(&other.share_now))
             .then(self.order.cmp(&other.order))
     }
 }
 
 impl PartialOrd for OrderKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// GPUs over a base (max(deserved, fair share)). With a base of zero the ratio has no meaning;
+/// such a queue ranks after every queue with a base, and among themselves the one that would hold
+/// fewer GPUs first — so of two queues with nothing to their name, the smaller workload is served
+/// first (KAI-Scheduler's penalty for a zero allocatable share is proportional to the GPUs too).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Share {
+    baseless: bool,
+    value: f64,
+}
+
+impl Share {
+    fn of(gpus: MilliGpus, base: MilliGpus) -> Self {
+        if base > MilliGpus::ZERO {
+            Share {
+                baseless: false,
+                value: gpus.ratio(base),
+            }
+        } else {
+            Share {
+                baseless: gpus > MilliGpus::ZERO,
+                value: gpus.0 as f64,
+            }
+        }
+    }
+}
+
+impl Eq for Share {}
+
+impl Ord for Share {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.baseless
+            .cmp(&other.baseless)
+            .then(self.value.total_cmp(&other.value))
+    }
+}
+
+impl PartialOrd for Share {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
@@ -187,8 +229,8 @@ impl Cycle<'_> {
             beyond_deserved: allocated + request > quota.deserved,
             rank: quota.rank,
             nothing_allocatable: allocatable <= MilliGpus::ZERO,
-            share_with_request: (allocated + request).ratio(base),
-            share_now: allocated.ratio(base),
+            share_with_request: Share::of(allocated + request, base),
+            share_now: Share::of(allocated, base),
             order: self.index.queues[q].order,
         }
     }

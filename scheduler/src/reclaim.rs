@@ -3,8 +3,14 @@
 //! DESIGN.md, "Reclaim". Victim queues are ordered above-deserved first, lower rank first, the most
 //! over max(deserved, fair share) next, the newest last, re-evaluated after every victim; inside a
 //! queue the lowest priority, then the newest, goes first. Victims are added until the workload
-//! fits; the first candidate that fails the victim test ends the search, and if the workload does
-//! not fit by then, nothing is evicted.
+//! fits; if the workload does not fit once no candidate is left, nothing is evicted.
+//!
+//! The victim test is applied victim by victim at the level where the reclaimer's and the victim's
+//! paths part — the project level for a victim in the reclaimer's own department, a department
+//! level for one elsewhere — so a refusal at one level says nothing of a victim whose path parts
+//! at another. A queue whose next victim is refused is passed over for this workload, and the
+//! search goes on with the next queue (as KAI-Scheduler filters victims one by one); DESIGN.md's
+//! "the first candidate that fails ends the search" holds within a queue.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
@@ -152,12 +158,14 @@ impl Cycle<'_> {
         let mut taken = Vec::new();
         // Keys of the queues this attempt re-filed, as they were: restored if it fails.
         let mut touched: BTreeMap<usize, VictimKey> = BTreeMap::new();
+        // Queues whose next victim the victim test refused: passed over for this workload.
+        let mut refused: BTreeSet<usize> = BTreeSet::new();
         let start = self.cluster.checkpoint();
         let outcome = loop {
             let mut best = None;
             let mut exhausted = Vec::new();
             for &(_, vq) in &order.set {
-                if vq == queue {
+                if vq == queue || refused.contains(&vq) {
                     continue;
                 }
                 let from = cursor.get(&vq).copied().unwrap_or(0);
@@ -179,7 +187,8 @@ impl Cycle<'_> {
             let Some((vq, at)) = best else { break false };
             let victim = lists[&vq][at];
             if !self.passes_victim_test(queue, request, victim, pool, &lost) {
-                break false;
+                refused.insert(vq);
+                continue;
             }
             cursor.insert(vq, at + 1);
             let held = self.index.running_gpus(victim);
