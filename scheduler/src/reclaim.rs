@@ -6,11 +6,11 @@
 //! fits; if the workload does not fit once no candidate is left, nothing is evicted.
 //!
 //! The victim test is applied victim by victim at the level where the reclaimer's and the victim's
-//! paths part — the project level for a victim in the reclaimer's own department, a department
-//! level for one elsewhere — so a refusal at one level says nothing of a victim whose path parts
-//! at another. A queue whose next victim is refused is passed over for this workload, and the
-//! search goes on with the next queue (as KAI-Scheduler filters victims one by one); DESIGN.md's
-//! "the first candidate that fails ends the search" holds within a queue.
+//! paths part — among the projects of a department for a victim in the reclaimer's own
+//! department, among departments for one elsewhere. The first candidate refused at a level ends
+//! the search at that level (the candidates after it there are no further over their shares), but
+//! not at the others: a refusal among the reclaimer's own department's projects says nothing of a
+//! victim in another department, which is still tried (as KAI-Scheduler tests victims one by one).
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
@@ -158,14 +158,18 @@ impl Cycle<'_> {
         let mut taken = Vec::new();
         // Keys of the queues this attempt re-filed, as they were: restored if it fails.
         let mut touched: BTreeMap<usize, VictimKey> = BTreeMap::new();
-        // Queues whose next victim the victim test refused: passed over for this workload.
-        let mut refused: BTreeSet<usize> = BTreeSet::new();
+        // Levels (where a victim's path parts from the reclaimer's) at which the victim test
+        // refused a candidate: the queues parting there are passed over for this workload.
+        let mut refused_levels: Vec<usize> = Vec::new();
         let start = self.cluster.checkpoint();
         let outcome = loop {
             let mut best = None;
             let mut exhausted = Vec::new();
             for &(_, vq) in &order.set {
-                if vq == queue || refused.contains(&vq) {
+                if vq == queue
+                    || (!refused_levels.is_empty()
+                        && refused_levels.contains(&self.parting_level(queue, vq)))
+                {
                     continue;
                 }
                 let from = cursor.get(&vq).copied().unwrap_or(0);
@@ -187,7 +191,7 @@ impl Cycle<'_> {
             let Some((vq, at)) = best else { break false };
             let victim = lists[&vq][at];
             if !self.passes_victim_test(queue, request, victim, pool, &lost) {
-                refused.insert(vq);
+                refused_levels.push(self.parting_level(queue, vq));
                 continue;
             }
             cursor.insert(vq, at + 1);
@@ -253,6 +257,14 @@ impl Cycle<'_> {
             Reverse((allocated - base).0),
             Reverse(self.index.queues[vq].order),
         )
+    }
+
+    /// Where the paths of two queues part: their lowest common ancestor (the root at the top).
+    fn parting_level(&self, a: usize, b: usize) -> usize {
+        self.index
+            .path(b)
+            .find(|&q| self.index.path(a).any(|x| x == q))
+            .unwrap_or(ROOT)
     }
 
     /// DESIGN.md's victim test for taking `victim` next, `lost` holding what earlier victims took
