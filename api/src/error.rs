@@ -15,6 +15,8 @@ pub enum ErrorCode {
     Forbidden,
     /// 404: no such thing.
     NotFound,
+    /// 405: the path exists, the method does not (the `Allow` header lists those that do).
+    MethodNotAllowed,
     /// 409: clashes with what exists (a duplicate name, an asset in use).
     Conflict,
     /// 422: readable, but a field's value is not acceptable.
@@ -35,6 +37,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,
             ErrorCode::Invalid => 422,
             ErrorCode::TooManyRequests => 429,

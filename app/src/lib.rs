@@ -88,7 +88,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <components::Header />
             <main>
-                <Routes fallback=|| view! { <p class="empty">"No such page."</p> }>
+                <Routes fallback=routes::not_found::NotFoundPage>
                     <Route path=path!("/signin") view=routes::signin::SignInPage />
                     <ParentRoute path=path!("") view=components::SignedIn>
                         <Route path=path!("/") view=routes::workloads::WorkloadsPage />

@@ -31,7 +31,15 @@ pub fn site(rota: Rota, options: LeptosOptions) -> Router {
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(shell))
+        // Static files, else the app's "not found" page with status 404 (it needs the
+        // services, as every page does).
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            {
+                let rota = rota.clone();
+                move || provide_context(rota.clone())
+            },
+            shell,
+        ))
         .with_state(options);
     // Pages, API answers and the wasm bundle go out brotli- or gzip-compressed to clients that
     // ask (quality 4: fast, most of the gain); server-sent events are left alone.

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod nodes;
+pub mod not_found;
 pub mod org;
 pub mod signin;
 pub mod wizard;

@@ -2,7 +2,7 @@
 //! and the body, call one service, map its error.
 
 use axum::Router;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{any, delete, get, post, put};
 use rota_control::services::Rota;
 
 mod access;
@@ -19,6 +19,7 @@ pub mod openapi;
 mod projects;
 mod token;
 mod units;
+mod unknown;
 mod workloads;
 
 pub use body::Body;
@@ -118,5 +119,8 @@ pub fn router(rota: Rota) -> Router {
         )
         .route("/api/v1/workloads/{id}/events", get(workloads::events))
         .route("/api/v1/workloads/{id}/logs", get(logs::logs))
+        .route("/api", any(unknown::not_found))
+        .route("/api/{*rest}", any(unknown::not_found))
+        .method_not_allowed_fallback(unknown::method_not_allowed)
         .with_state(rota)
 }
