@@ -5,7 +5,6 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::Session;
 use crate::components::{ErrorNote, Status};
 use crate::format::{duration, gpus, when};
 use crate::live::{use_changes, use_log};
@@ -51,13 +50,12 @@ pub fn WorkloadPage() -> impl IntoView {
 
 #[component]
 fn Detail(detail: WorkloadView) -> impl IntoView {
-    let session = expect_context::<Session>();
     let delete = ServerAction::<DeleteWorkload>::new();
     let error = Signal::derive(move || delete.value().get().and_then(Result::err));
     let w = detail.row.summary;
     let waiting = detail.row.waiting_secs;
     let reason = w.phase_reason.clone().filter(|_| w.phase == "Pending");
-    let may_delete = session.me().is_some_and(|m| m.may_submit());
+    let may_delete = detail.may_delete;
     let id = w.id.clone();
     view! {
         <div class="page-head">

@@ -71,6 +71,10 @@ pub struct WorkloadView {
     pub runs_for_real: bool,
     /// Its image, command, arguments and variables.
     pub runs: rota_api::wire::WorkloadSpec,
+    /// Whether the caller may delete it. Decided here, with the data, so that the page depends on
+    /// this one resource alone: reading the session's resource too, inside the page's
+    /// `Transition`, raced its hydration against the page's (a hydration mismatch now and then).
+    pub may_delete: bool,
 }
 
 /// A page of live workloads, filtered and ordered in the store.
@@ -125,7 +129,7 @@ pub async fn workloads_page(query: WorkloadQuery) -> Result<WorkloadPage, UiErro
 pub async fn workload_detail(id: String) -> Result<WorkloadView, UiError> {
     use super::ssr::{caller, ui};
     use rota_control::services::workloads::{events, get, runs};
-    let (rota, _who) = caller()?;
+    let (rota, who) = caller()?;
     let summary = get(&rota, &id).await.map_err(ui)?;
     let events = events(&rota, &id)
         .await
@@ -138,6 +142,7 @@ pub async fn workload_detail(id: String) -> Result<WorkloadView, UiError> {
         events,
         runs_for_real: rota.executor.kind() != "simulated",
         runs: runs(&rota, &id).await.map_err(ui)?,
+        may_delete: who.role != rota_control::auth::Role::Viewer,
     })
 }
 
