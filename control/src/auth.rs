@@ -1,6 +1,8 @@
 //! Sign-in: password hashes (argon2), roles, and bearer tokens (HS256 JWTs signed with a key kept
 //! in the store, so that tokens stay valid across restarts).
 
+use std::net::IpAddr;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -45,6 +47,29 @@ pub fn forwarded_https(forwarded_proto: Option<&str>) -> bool {
     forwarded_proto
         .and_then(|v| v.split(',').next())
         .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+}
+
+/// The address a request came from, as the server found it (see [`client_addr`]); the server
+/// puts it in each request's extensions for the REST handlers and the web app's server functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// The client's address: the first of `X-Forwarded-For` when Rota is told to trust its proxy
+/// (`ROTA_TRUST_FORWARDED_FOR`; a client could write that header itself otherwise), else the peer
+/// of the connection.
+pub fn client_addr(
+    forwarded_for: Option<&str>,
+    peer: Option<IpAddr>,
+    trust_forwarded: bool,
+) -> Option<IpAddr> {
+    trust_forwarded
+        .then(|| {
+            forwarded_for
+                .and_then(|v| v.split(',').next())
+                .and_then(|first| first.trim().parse().ok())
+        })
+        .flatten()
+        .or(peer)
 }
 
 /// What a signed-in caller may do.
@@ -201,6 +226,17 @@ impl Signer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_address_is_the_peer_unless_the_proxy_is_trusted() {
+        let peer: IpAddr = "10.0.0.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let client: IpAddr = "203.0.113.7".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let header = Some("203.0.113.7, 10.0.0.1");
+        assert_eq!(client_addr(header, Some(peer), false), Some(peer));
+        assert_eq!(client_addr(header, Some(peer), true), Some(client));
+        assert_eq!(client_addr(Some("garbage"), Some(peer), true), Some(peer));
+        assert_eq!(client_addr(None, None, true), None);
+    }
 
     fn admin() -> Principal {
         Principal {

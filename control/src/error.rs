@@ -15,6 +15,9 @@ pub enum ControlError {
     /// Something stored is not what it should be (a bug or a hand-edited database).
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// Too many failed sign-ins: refused until the wait is over.
+    #[error("too many failed sign-ins for {}", .0.key)]
+    LockedOut(crate::services::throttle::LockedOut),
 }
 
 impl From<FieldError> for ControlError {
@@ -42,6 +45,22 @@ impl ControlError {
                     "an internal error occurred; it has been logged",
                 )
             }
+            ControlError::LockedOut(l) => ApiError::new(
+                ErrorCode::TooManyRequests,
+                format!(
+                    "too many failed sign-ins for {}; try again in {} s",
+                    l.key,
+                    l.retry_after_secs()
+                ),
+            ),
+        }
+    }
+
+    /// Seconds the caller should wait before trying again, when the refusal says so.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ControlError::LockedOut(l) => Some(l.retry_after_secs()),
+            _ => None,
         }
     }
 }

@@ -102,6 +102,7 @@ on_both!(
                 password: Some(password),
                 ..TokenRequest::default()
             },
+            None,
         )
         .await
         .expect("the generated password works");
@@ -317,9 +318,9 @@ on_both!(
             password: Some(password.into()),
             ..TokenRequest::default()
         };
-        let wrong = session::token(&rota, &ask("nope")).await.unwrap_err();
+        let wrong = session::token(&rota, &ask("nope"), None).await.unwrap_err();
         assert_eq!(code(wrong), ErrorCode::Unauthorized);
-        let token = session::token(&rota, &ask(support::ADMIN_PASSWORD))
+        let token = session::token(&rota, &ask(support::ADMIN_PASSWORD), None)
             .await
             .expect("token");
         let who = rota.authenticate(&token.access_token).expect("verifies");
@@ -329,7 +330,7 @@ on_both!(
             ..TokenRequest::default()
         };
         assert_eq!(
-            code(session::token(&rota, &odd).await.unwrap_err()),
+            code(session::token(&rota, &odd, None).await.unwrap_err()),
             ErrorCode::Invalid
         );
     }

@@ -83,7 +83,10 @@ async fn serve() -> anyhow::Result<()> {
             }
         });
     tracing::info!(cluster = %rota.cluster_name, executor = rota.executor.kind(), store = %settings.database_url, "Rota is serving on http://{addr}");
-    axum::serve(listener, app.into_make_service())
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
         .with_graceful_shutdown(shutdown())
         .await?;
     Ok(())

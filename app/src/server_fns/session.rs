@@ -42,7 +42,7 @@ pub async fn me() -> Result<Option<SignedInUser>, UiError> {
 pub async fn sign_in(username: String, password: String) -> Result<(), UiError> {
     use super::ssr::{rota, ui};
     use rota_api::wire::TokenRequest;
-    use rota_control::auth::session_cookie;
+    use rota_control::auth::{ClientAddr, session_cookie};
     use rota_control::services::session::token;
     let rota = rota()?;
     let req = TokenRequest {
@@ -51,7 +51,9 @@ pub async fn sign_in(username: String, password: String) -> Result<(), UiError> 
         password: Some(password),
         ..TokenRequest::default()
     };
-    let granted = token(&rota, &req).await.map_err(ui)?;
+    let from = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<ClientAddr>().map(|c| c.0));
+    let granted = token(&rota, &req, from).await.map_err(ui)?;
     set_cookie(&session_cookie(Some(&granted.access_token), over_https()));
     leptos_axum::redirect("/workloads");
     Ok(())

@@ -27,6 +27,7 @@ pub mod logs;
 pub mod org;
 pub mod preview;
 pub mod session;
+pub mod throttle;
 pub mod units;
 pub mod workloads;
 
@@ -46,7 +47,7 @@ pub struct Rota {
     /// The cluster's name.
     pub cluster_name: String,
     /// Slows down password guessing.
-    pub throttle: Arc<session::Throttle>,
+    pub throttle: Arc<throttle::Throttle>,
     /// What the scheduling loop measured.
     pub metrics: Metrics,
     /// Why each workload waits, as the last cycle said.

@@ -1,15 +1,16 @@
 //! Signing in: `POST /api/v1/token` in all its grant types.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
+use std::sync::OnceLock;
+use std::time::Instant;
 
 use rota_api::wire::{TokenRequest, TokenResponse};
 use rota_api::{ApiError, ErrorCode};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::Rota;
-use crate::auth::{Principal, Role, verify_secret};
+use super::throttle::{Key, MAX_FAILURES, WINDOW};
+use crate::auth::{Principal, Role, hash_secret, verify_secret};
 use crate::error::{ControlError, ControlResult};
 use crate::store::entity::{credential, user};
 
@@ -17,56 +18,48 @@ fn wrong() -> ControlError {
     ApiError::new(ErrorCode::Unauthorized, "wrong credentials").into()
 }
 
-/// Failed sign-ins allowed per name within [`THROTTLE_WINDOW`] before further tries are refused.
-pub const MAX_FAILURES: u32 = 5;
-/// How long failures are remembered.
-pub const THROTTLE_WINDOW: Duration = Duration::from_secs(60);
-
-/// Slows down guessing: after [`MAX_FAILURES`] failed sign-ins for one name, that name is refused
-/// (429) until the window has passed since its first failure.
-#[derive(Debug, Default)]
-pub struct Throttle {
-    failures: Mutex<BTreeMap<String, (u32, Instant)>>,
+/// Counts a failed sign-in against the account and the address, logging a lock-out as it starts.
+fn failed(rota: &Rota, keys: &[Key]) {
+    for locked in rota.throttle.failed(keys, Instant::now()) {
+        tracing::warn!(
+            who = %locked,
+            window_secs = WINDOW.as_secs(),
+            "{MAX_FAILURES} failed sign-ins: locked out for the rest of the window"
+        );
+    }
 }
 
-impl Throttle {
-    fn check(&self, name: &str) -> ControlResult<()> {
-        let Ok(mut failures) = self.failures.lock() else {
-            return Ok(());
-        };
-        if let Some((count, since)) = failures.get(name).copied() {
-            let age = since.elapsed();
-            if age >= THROTTLE_WINDOW {
-                failures.remove(name);
-            } else if count >= MAX_FAILURES {
-                let wait = (THROTTLE_WINDOW - age).as_secs() + 1;
-                return Err(ApiError::new(
-                    ErrorCode::TooManyRequests,
-                    format!("too many failed sign-ins for {name}; try again in {wait} s"),
-                )
-                .into());
-            }
-        }
-        Ok(())
-    }
-
-    fn record(&self, name: &str, ok: bool) {
-        let Ok(mut failures) = self.failures.lock() else {
-            return;
-        };
-        if ok {
-            failures.remove(name);
-        } else {
-            let entry = failures
-                .entry(name.to_owned())
-                .or_insert((0, Instant::now()));
-            entry.0 += 1;
+/// Checks a secret against a stored hash — or, when there is none (no such user or application),
+/// against a hash of nothing in particular, so that the answer takes as long either way and its
+/// time does not tell whether the name exists.
+fn verify_or_pretend(hash: Option<&str>, secret: &str) -> bool {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    match hash {
+        Some(h) => verify_secret(h, secret),
+        None => {
+            let decoy = DECOY.get_or_init(|| {
+                hash_secret(&uuid::Uuid::new_v4().to_string()).unwrap_or_default()
+            });
+            let _ = verify_secret(decoy, secret);
+            false
         }
     }
 }
 
 /// Exchanges credentials for a bearer token.
-pub async fn token(rota: &Rota, req: &TokenRequest) -> ControlResult<TokenResponse> {
+///
+/// `from` is the client's address when known: failures count against it as well as against the
+/// account (`throttle`).
+pub async fn token(
+    rota: &Rota,
+    req: &TokenRequest,
+    from: Option<IpAddr>,
+) -> ControlResult<TokenResponse> {
+    let keys = |account: &str| {
+        let mut keys = vec![Key::Account(account.to_owned())];
+        keys.extend(from.map(Key::Address));
+        keys
+    };
     let principal = match req.grant_type.as_str() {
         "password" => {
             let (Some(username), Some(password)) = (&req.username, &req.password) else {
@@ -76,16 +69,20 @@ pub async fn token(rota: &Rota, req: &TokenRequest) -> ControlResult<TokenRespon
                 )
                 .into());
             };
-            rota.throttle.check(username)?;
+            let keys = keys(username);
+            rota.throttle
+                .check(&keys, Instant::now())
+                .map_err(ControlError::LockedOut)?;
             let u = user::Entity::find()
                 .filter(user::Column::Username.eq(username))
                 .one(&rota.store.db)
                 .await?;
-            let u = u.filter(|u| verify_secret(&u.password_hash, password));
-            rota.throttle.record(username, u.is_some());
-            let Some(u) = u else {
+            let right = verify_or_pretend(u.as_ref().map(|u| u.password_hash.as_str()), password);
+            let Some(u) = u.filter(|_| right) else {
+                failed(rota, &keys);
                 return Err(wrong());
             };
+            rota.throttle.succeeded(&keys[0]);
             let role = Role::parse(&u.role)
                 .ok_or_else(|| ControlError::Corrupt(format!("role {:?}", u.role)))?;
             Principal {
@@ -107,16 +104,20 @@ pub async fn token(rota: &Rota, req: &TokenRequest) -> ControlResult<TokenRespon
                 )
                 .into());
             };
-            rota.throttle.check(id)?;
+            let keys = keys(id);
+            rota.throttle
+                .check(&keys, Instant::now())
+                .map_err(ControlError::LockedOut)?;
             let c = credential::Entity::find()
                 .filter(credential::Column::ClientId.eq(id))
                 .one(&rota.store.db)
                 .await?;
-            let c = c.filter(|c| verify_secret(&c.secret_hash, secret));
-            rota.throttle.record(id, c.is_some());
-            let Some(c) = c else {
+            let right = verify_or_pretend(c.as_ref().map(|c| c.secret_hash.as_str()), secret);
+            let Some(c) = c.filter(|_| right) else {
+                failed(rota, &keys);
                 return Err(wrong());
             };
+            rota.throttle.succeeded(&keys[0]);
             let role = Role::parse(&c.role)
                 .ok_or_else(|| ControlError::Corrupt(format!("role {:?}", c.role)))?;
             Principal {

@@ -20,13 +20,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            AppError(ApiError::new(
+            AppError::from(ApiError::new(
                 ErrorCode::BadRequest,
                 format!("cannot read the body: {e}"),
             ))
         })?;
         if bytes.len() > MAX_BODY {
-            return Err(AppError(ApiError::new(
+            return Err(AppError::from(ApiError::new(
                 ErrorCode::BadRequest,
                 "the body is larger than 1 MiB",
             )));
@@ -47,16 +47,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                     .next()
                     .unwrap_or(&message)
                     .to_owned();
-                AppError(ApiError::invalid(field, message))
+                AppError::from(ApiError::invalid(field, message))
             } else {
-                AppError(ApiError::new(
+                AppError::from(ApiError::new(
                     ErrorCode::BadRequest,
                     format!("malformed JSON: {inner}"),
                 ))
             }
         })?;
         de.end().map_err(|e| {
-            AppError(ApiError::new(
+            AppError::from(ApiError::new(
                 ErrorCode::BadRequest,
                 format!("malformed JSON: {e}"),
             ))

@@ -37,7 +37,7 @@ impl FromRequestParts<Rota> for Caller {
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| {
-                AppError(ApiError::new(
+                AppError::from(ApiError::new(
                     ErrorCode::Unauthorized,
                     "sign in first: send Authorization: Bearer <token> (POST /api/v1/token)",
                 ))
@@ -46,7 +46,7 @@ impl FromRequestParts<Rota> for Caller {
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .ok_or_else(|| {
-                AppError(ApiError::new(
+                AppError::from(ApiError::new(
                     ErrorCode::Unauthorized,
                     "the Authorization header must be Bearer <token>",
                 ))

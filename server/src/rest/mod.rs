@@ -10,6 +10,7 @@ mod assets;
 mod body;
 mod caller;
 mod changes;
+pub mod client_addr;
 mod cluster;
 mod error;
 mod health;

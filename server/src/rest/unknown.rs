@@ -9,7 +9,7 @@ use super::AppError;
 
 /// Any method on an `/api/…` path that no route takes.
 pub async fn not_found(method: Method, uri: Uri) -> AppError {
-    AppError(ApiError::new(
+    AppError::from(ApiError::new(
         ErrorCode::NotFound,
         format!(
             "the API has no {method} {}; /api/openapi.json lists every operation",
@@ -20,7 +20,7 @@ pub async fn not_found(method: Method, uri: Uri) -> AppError {
 
 /// A known path asked with a method it does not take; axum adds the `Allow` header.
 pub async fn method_not_allowed(method: Method, uri: Uri) -> AppError {
-    AppError(ApiError::new(
+    AppError::from(ApiError::new(
         ErrorCode::MethodNotAllowed,
         format!(
             "{} does not take {method}; the Allow header lists what it takes",
