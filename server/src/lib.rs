@@ -45,8 +45,6 @@ pub fn site(rota: Rota, options: LeptosOptions) -> Router {
     // ask (quality 4: fast, most of the gain); server-sent events are left alone.
     rest::router(rota)
         .merge(pages)
-        .layer(axum::middleware::map_request(rest::client_addr::tag(
-            rest::client_addr::trust_forwarded(),
-        )))
+        .layer(axum::middleware::map_request(rest::client_addr::tag))
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
 }

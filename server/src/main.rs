@@ -87,8 +87,8 @@ async fn serve() -> anyhow::Result<()> {
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    .with_graceful_shutdown(shutdown())
+    .await?;
     Ok(())
 }
 

@@ -37,9 +37,8 @@ fn verify_or_pretend(hash: Option<&str>, secret: &str) -> bool {
     match hash {
         Some(h) => verify_secret(h, secret),
         None => {
-            let decoy = DECOY.get_or_init(|| {
-                hash_secret(&uuid::Uuid::new_v4().to_string()).unwrap_or_default()
-            });
+            let decoy = DECOY
+                .get_or_init(|| hash_secret(&uuid::Uuid::new_v4().to_string()).unwrap_or_default());
             let _ = verify_secret(decoy, secret);
             false
         }
