@@ -30,16 +30,21 @@ impl Changes {
     /// server's render and now is fetched then.
     pub fn follow_when(self, loaded: impl Fn() -> bool + Send + Sync + 'static) {
         #[cfg(feature = "hydrate")]
-        Effect::new(move |started: Option<bool>| {
-            if started == Some(true) {
-                return true;
-            }
-            let ready = loaded();
-            if ready {
-                follow(self.bump);
-            }
-            ready
-        });
+        {
+            // A latch, so that the effect holding the connection runs once: it is closed when
+            // that effect re-runs or goes, and the data `loaded` reads changes on every change.
+            let ready = RwSignal::new(false);
+            Effect::new(move |_| {
+                if !ready.get_untracked() && loaded() {
+                    ready.set(true);
+                }
+            });
+            Effect::new(move |_| {
+                if ready.get() {
+                    follow(self.bump);
+                }
+            });
+        }
         #[cfg(not(feature = "hydrate"))]
         let _ = (self.bump, loaded);
     }
