@@ -8,7 +8,7 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 mod asset_forms;
 mod components;
@@ -94,7 +94,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=routes::workloads::WorkloadsPage />
                         <Route path=path!("/workloads") view=routes::workloads::WorkloadsPage />
                         <Route path=path!("/workloads/new") view=routes::wizard::NewWorkloadPage />
-                        <Route path=path!("/workloads/:id") view=routes::workload::WorkloadPage />
+                        // Served whole once its data is in, not streamed: fewer hydration
+                        // mismatches when the workload changes while its page loads (see the
+                        // executor browser test).
+                        <Route path=path!("/workloads/:id") view=routes::workload::WorkloadPage ssr=SsrMode::Async />
                         <Route path=path!("/environments") view=routes::assets::EnvironmentsPage />
                         <Route path=path!("/compute") view=routes::assets::ComputePage />
                         <Route path=path!("/templates") view=routes::assets::TemplatesPage />

@@ -3,18 +3,36 @@
 
 use leptos::prelude::*;
 
-/// The server's change events, counted while the calling component lives (in the browser; on
-/// the server the count stays 0). A page's resources read [`Changes::get`] to refetch on a change.
+/// The server's change events, counted while the calling page lives (in the browser; on the
+/// server the count stays 0). A page's resources read [`Changes::get`] to refetch on a change.
+///
+/// The page starts following once what it shows from the server is on screen — hydrated, on a
+/// page served whole — which the content says by calling [`Changes::shown`]. A change counted
+/// earlier would refetch the data while the server's HTML for it is still being hydrated, and the
+/// page would be hydrated against different data than the server rendered. The first connection
+/// counts as a change: whatever changed between the server's render and then is fetched.
 #[derive(Debug, Clone, Copy)]
 pub struct Changes {
     count: ReadSignal<u64>,
-    bump: WriteSignal<u64>,
+    /// Set once, when the content is first on screen.
+    shown: RwSignal<bool>,
 }
 
-/// A counter of the server's changes; it starts counting at [`Changes::follow_when`].
+/// A counter of the server's changes for the calling page.
 pub fn use_changes() -> Changes {
     let (count, bump) = signal(0u64);
-    Changes { count, bump }
+    let shown = RwSignal::new(false);
+    // Runs again only when `shown` is set, once; the connection it opens lives until the page
+    // goes (a re-run would close it).
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if shown.get() {
+            follow(bump);
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = bump;
+    Changes { count, shown }
 }
 
 impl Changes {
@@ -23,30 +41,17 @@ impl Changes {
         self.count.get()
     }
 
-    /// Starts following the server's changes once `loaded` is true — once the page's data is
-    /// there and hydrated. A change counted earlier would refetch that data while it is still
-    /// being hydrated, and the page would be hydrated against different data than the server
-    /// rendered. The first connection counts as a change: whatever changed between the
-    /// server's render and now is fetched then.
-    pub fn follow_when(self, loaded: impl Fn() -> bool + Send + Sync + 'static) {
+    /// Called by the content rendered from the page's data: once it is on screen, following
+    /// starts.
+    pub fn shown(self) {
         #[cfg(feature = "hydrate")]
-        {
-            // A latch, so that the effect holding the connection runs once: it is closed when
-            // that effect re-runs or goes, and the data `loaded` reads changes on every change.
-            let ready = RwSignal::new(false);
-            Effect::new(move |_| {
-                if !ready.get_untracked() && loaded() {
-                    ready.set(true);
-                }
-            });
-            Effect::new(move |_| {
-                if ready.get() {
-                    follow(self.bump);
-                }
-            });
-        }
+        Effect::new(move |_| {
+            if !self.shown.get_untracked() {
+                self.shown.set(true);
+            }
+        });
         #[cfg(not(feature = "hydrate"))]
-        let _ = (self.bump, loaded);
+        let _ = self.shown;
     }
 }
 

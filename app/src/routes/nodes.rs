@@ -12,7 +12,6 @@ use crate::server_fns::cluster::list_nodes;
 pub fn NodesPage() -> impl IntoView {
     let changes = use_changes();
     let nodes = Resource::new(move || changes.get(), |_| list_nodes());
-    changes.follow_when(move || nodes.with(Option::is_some));
     view! {
         <section class="page">
             <div class="page-head">
@@ -22,6 +21,7 @@ pub fn NodesPage() -> impl IntoView {
                 {move || {
                     nodes
                         .get()
+                        .inspect(|_| changes.shown())
                         .map(|result| match result {
                             Ok(nodes) => {
                                 view! {

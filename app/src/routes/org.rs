@@ -45,7 +45,6 @@ fn OrgPage(departments: bool) -> impl IntoView {
     let org = Resource::new(move || version.get(), |_| organization());
     let creating = RwSignal::new(false);
     let shares = Resource::new(move || changes.get(), |_| unit_shares());
-    changes.follow_when(move || shares.with(Option::is_some));
     let shares = Signal::derive(move || shares.get().and_then(Result::ok).unwrap_or_default());
     let title = if departments {
         "Departments"
@@ -69,6 +68,7 @@ fn OrgPage(departments: bool) -> impl IntoView {
             <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
                 {move || {
                     org.get()
+                        .inspect(|_| changes.shown())
                         .map(|result| match result {
                             Ok(o) => {
                                 let form = {

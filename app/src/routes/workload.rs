@@ -21,7 +21,6 @@ pub fn WorkloadPage() -> impl IntoView {
         move || (id.get(), changes.get()),
         |(id, _)| workload_detail(id),
     );
-    changes.follow_when(move || detail.with(Option::is_some));
     view! {
         <section class="page">
             <p class="crumbs">
@@ -30,6 +29,7 @@ pub fn WorkloadPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
                 {move || {
                     detail.get()
+                        .inspect(|_| changes.shown())
                         .map(|result| match result {
                             Ok(d) => view! { <Detail detail=d /> }.into_any(),
                             Err(e) => {

@@ -67,7 +67,6 @@ pub fn WorkloadsPage() -> impl IntoView {
         move || (query.get(), changes.get()),
         |(q, _)| workloads_page(q),
     );
-    changes.follow_when(move || page.with(Option::is_some));
     let navigate = use_navigate();
     let go = Callback::new(move |q: WorkloadQuery| {
         navigate(
@@ -173,6 +172,7 @@ pub fn WorkloadsPage() -> impl IntoView {
             <Transition fallback=|| view! { <p class="empty">"Loading workloads…"</p> }>
                 {move || {
                     page.get()
+                        .inspect(|_| changes.shown())
                         .map(|result| match result {
                             Ok(p) => {
                                 let q = query.get();
