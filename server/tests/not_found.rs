@@ -75,3 +75,31 @@ async fn unknown_paths_and_methods_get_404_and_405() {
         .expect("answer");
     assert_eq!(res.status().as_u16(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_ask_for_their_token_when_one_is_set() {
+    let store = TestStore::sqlite();
+    let server = Server::start_with(&store.url, &[("ROTA_METRICS_TOKEN", "s3cret")]).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/metrics", server.base);
+    let res = http.get(&url).send().await.expect("answer");
+    assert_eq!(res.status().as_u16(), 401);
+    let body: Value = res.json().await.expect("JSON");
+    assert_eq!(body["code"], "unauthorized");
+    let res = http
+        .get(&url)
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status().as_u16(), 401);
+    let res = http
+        .get(&url)
+        .bearer_auth("s3cret")
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status().as_u16(), 200);
+    let text = res.text().await.expect("text");
+    assert!(text.contains("rota_pending_workloads"), "{text}");
+}
