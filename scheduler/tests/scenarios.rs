@@ -59,16 +59,21 @@ fn every_scenario_file_passes() {
 
 #[test]
 fn the_shared_walkthrough_is_part_of_the_suite() {
-    // The project's copy must stay the same as the spec's, where the spec is at hand.
+    // The project's copy must stay the same as the spec's.
     let ours = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/scenarios/quickstart-over-quota-fairness-binpacking.json");
     let theirs = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/scenarios/quickstart-over-quota-fairness-binpacking.json");
     let ours = std::fs::read_to_string(ours).expect("our copy exists");
-    if let Ok(theirs) = std::fs::read_to_string(theirs) {
-        assert_eq!(
-            ours, theirs,
-            "tests/scenarios holds an outdated copy of the walkthrough"
-        );
-    }
+    let theirs = std::fs::read_to_string(&theirs).unwrap_or_else(|e| {
+        panic!(
+            "the spec's walkthrough ({}) cannot be read: {e}; ../shared must sit beside the \
+             project's root, as it does in CI",
+            theirs.display()
+        )
+    });
+    assert_eq!(
+        ours, theirs,
+        "tests/scenarios holds an outdated copy of the walkthrough"
+    );
 }
