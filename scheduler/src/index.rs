@@ -147,23 +147,7 @@ impl<'a> Index<'a> {
     }
 }
 
-/// GPUs one pod counts for, given the memory of the pool's reference device.
-pub(crate) fn pod_gpus(request: GpuRequest, reference_memory_mib: u64) -> MilliGpus {
-    match request {
-        GpuRequest::Devices(n) => MilliGpus::whole(i64::from(n)),
-        GpuRequest::Portion(p) => MilliGpus(i64::from(p)),
-        GpuRequest::MemoryMib(m) => MilliGpus(portion_of_memory(m, reference_memory_mib).into()),
-    }
-}
-
-/// The portion (thousandths, rounded up) of a device with `device_mib` that `mib` takes.
-pub(crate) fn portion_of_memory(mib: u64, device_mib: u64) -> u32 {
-    if device_mib == 0 {
-        return 1001; // never fits
-    }
-    let p = (mib.saturating_mul(1000)).div_ceil(device_mib);
-    u32::try_from(p).unwrap_or(u32::MAX)
-}
+pub(crate) use crate::gpus::{pod_gpus, portion_of_memory};
 
 type NodeIndex<'a> = (Vec<PoolInfo>, Vec<NodeInfo>, BTreeMap<&'a str, usize>);
 
@@ -175,14 +159,14 @@ fn index_nodes(snapshot: &Snapshot) -> Result<NodeIndex<'_>, SnapshotError> {
         }
     }
     // The default pool first, then the others by name: the order pools are tried in.
-    let mut pool_names: Vec<&str> = snapshot.nodes.iter().map(|n| n.pool.as_str()).collect();
-    pool_names.sort_by_key(|p| (*p != DEFAULT_POOL, *p));
-    pool_names.dedup();
+    let reference = crate::gpus::reference_memory_of(&snapshot.nodes);
+    let mut pool_names: Vec<&str> = reference.keys().copied().collect();
+    pool_names.sort_by(|a, b| crate::gpus::pool_order(a, b));
     let mut pools: Vec<PoolInfo> = pool_names
         .iter()
         .map(|p| PoolInfo {
             name: (*p).to_owned(),
-            reference_memory_mib: 0,
+            reference_memory_mib: reference[p],
             capacity: MilliGpus::ZERO,
         })
         .collect();
@@ -200,9 +184,6 @@ fn index_nodes(snapshot: &Snapshot) -> Result<NodeIndex<'_>, SnapshotError> {
         let pool = pool_of[n.pool.as_str()];
         let info = &mut pools[pool];
         info.capacity += MilliGpus::whole(i64::from(n.gpus));
-        if n.gpus > 0 {
-            info.reference_memory_mib = info.reference_memory_mib.max(n.gpu_memory_mib);
-        }
         nodes.push(NodeInfo {
             pool,
             name_order: name_order[i],

@@ -43,6 +43,7 @@ mod error;
 mod explain;
 mod fair_share;
 mod floor;
+pub mod gpus;
 mod index;
 pub mod model;
 mod plan;

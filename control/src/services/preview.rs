@@ -71,11 +71,11 @@ pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlR
             .shares
             .iter()
             .find(|s| s.is_project && s.name == project.name && s.pool == pool);
-        let request = rota_scheduler::MilliGpus(match gpu {
-            rota_scheduler::GpuRequest::Devices(n) => i64::from(n) * 1000,
-            rota_scheduler::GpuRequest::Portion(p) => i64::from(p),
-            rota_scheduler::GpuRequest::MemoryMib(_) => 1,
-        });
+        let reference = rota_scheduler::gpus::reference_memory_of(&snap.nodes);
+        let request = rota_scheduler::gpus::pod_gpus(
+            gpu,
+            reference.get(pool.as_str()).copied().unwrap_or_default(),
+        );
         let over_quota = share.is_some_and(|s| s.allocated + request > s.deserved);
         let mut message = format!("starts now on {}", nodes.join(", "));
         if over_quota {

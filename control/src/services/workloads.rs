@@ -23,7 +23,7 @@ use crate::auth::Principal;
 use crate::control_loop::{Change, insert_event};
 use crate::error::{ControlError, ControlResult};
 use crate::store::entity::{
-    compute_resource, department, environment, event, node, pod, project, workload,
+    compute_resource, department, environment, event, node, node_pool, pod, project, workload,
     workload_template,
 };
 use crate::time::{now_ms, rfc3339};
@@ -605,6 +605,56 @@ pub async fn runs(rota: &Rota, id: &str) -> ControlResult<WorkloadSpec> {
     })
 }
 
+/// Each node pool's reference device memory, and the pool a waiting workload is counted in.
+struct Reference {
+    by_pool: BTreeMap<i32, u64>,
+    first: Option<i32>,
+}
+
+impl Reference {
+    /// GPUs a pod's memory slice of `mib` counts for in `pool` (or the first pool).
+    fn gpus_of_slice(&self, mib: i64, pool: Option<i32>) -> f64 {
+        let device = pool
+            .or(self.first)
+            .and_then(|p| self.by_pool.get(&p))
+            .copied()
+            .unwrap_or_default();
+        let slice = rota_scheduler::GpuRequest::MemoryMib(u64::try_from(mib).unwrap_or(0));
+        rota_scheduler::gpus::pod_gpus(slice, device).0 as f64 / 1000.0
+    }
+}
+
+async fn reference_by_pool(
+    db: &impl ConnectionTrait,
+    rota: &Rota,
+    nodes: &BTreeMap<i32, node::Model>,
+) -> ControlResult<Reference> {
+    let names: BTreeMap<i32, String> = node_pool::Entity::find()
+        .filter(node_pool::Column::ClusterId.eq(rota.cluster_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let per_name = rota_scheduler::gpus::reference_memory(nodes.values().filter_map(|n| {
+        let name = names.get(&n.node_pool_id)?;
+        Some((
+            name.as_str(),
+            u32::try_from(n.gpus).unwrap_or(0),
+            u64::try_from(n.gpu_memory_mib).unwrap_or(0),
+        ))
+    }));
+    let by_pool = names
+        .iter()
+        .map(|(id, name)| (*id, per_name.get(name.as_str()).copied().unwrap_or_default()))
+        .collect();
+    let first = per_name
+        .keys()
+        .min_by(|a, b| rota_scheduler::gpus::pool_order(a, b))
+        .and_then(|first| names.iter().find(|(_, n)| n == first).map(|(id, _)| *id));
+    Ok(Reference { by_pool, first })
+}
+
 /// One event in a workload's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -660,12 +710,9 @@ async fn summarize(
         .into_iter()
         .map(|n| (n.id, n))
         .collect();
-    let reference_mib = nodes
-        .values()
-        .map(|n| n.gpu_memory_mib)
-        .max()
-        .unwrap_or(81920)
-        .max(1);
+    // A memory slice counts for its share of the reference device of the pool it runs in — or,
+    // while it waits, of the pool tried first (rota_scheduler::gpus, the core's own rule).
+    let reference = reference_by_pool(db, rota, &nodes).await?;
     let mut pods: BTreeMap<i32, Vec<pod::Model>> = BTreeMap::new();
     let ids: Vec<i32> = rows.iter().map(|w| w.id).collect();
     for chunk in ids.chunks(500) {
@@ -693,10 +740,14 @@ async fn summarize(
                 })
                 .sum();
             let allocated = allocated_milli as f64 / 1000.0;
+            let pool = mine
+                .first()
+                .and_then(|p| nodes.get(&p.node_id))
+                .map(|n| n.node_pool_id);
             let per_pod = match w.gpu_kind.as_str() {
                 "devices" => w.gpu_amount as f64,
                 "portion" => w.gpu_amount as f64 / 1000.0,
-                _ => (w.gpu_amount as f64 / reference_mib as f64 * 1000.0).ceil() / 1000.0,
+                _ => reference.gpus_of_slice(w.gpu_amount, pool),
             };
             let mut node_names: Vec<String> = mine
                 .iter()
