@@ -46,7 +46,11 @@ pub fn reference_memory<'a>(
 
 /// The same, from a snapshot's nodes.
 pub fn reference_memory_of(nodes: &[Node]) -> BTreeMap<&str, u64> {
-    reference_memory(nodes.iter().map(|n| (n.pool.as_str(), n.gpus, n.gpu_memory_mib)))
+    reference_memory(
+        nodes
+            .iter()
+            .map(|n| (n.pool.as_str(), n.gpus, n.gpu_memory_mib)),
+    )
 }
 
 /// The order pools are tried in for a workload that names none: the default pool first, then the

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::SnapshotError;
-use crate::model::{DEFAULT_POOL, GpuRequest, GpuSlots, Quota, Snapshot, Workload};
+use crate::model::{GpuRequest, GpuSlots, Quota, Snapshot, Workload};
 use crate::quantity::MilliGpus;
 
 /// The root of every pool's queue tree.

@@ -646,7 +646,12 @@ async fn reference_by_pool(
     }));
     let by_pool = names
         .iter()
-        .map(|(id, name)| (*id, per_name.get(name.as_str()).copied().unwrap_or_default()))
+        .map(|(id, name)| {
+            (
+                *id,
+                per_name.get(name.as_str()).copied().unwrap_or_default(),
+            )
+        })
         .collect();
     let first = per_name
         .keys()
