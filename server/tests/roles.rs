@@ -662,3 +662,156 @@ async fn repeated_failed_sign_ins_are_slowed_down() {
         "even the right password waits out the window"
     );
 }
+
+#[tokio::test]
+async fn an_app_secret_is_rotated_and_the_old_one_stops_working_at_once() {
+    let app = TestApp::new().await;
+    let admin = app.token().await;
+    let (status, created) = app
+        .call(
+            "POST",
+            "/api/v1/apps",
+            Some(&admin),
+            Some(r#"{"name":"ci"}"#),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let grant = |secret: &str| {
+        json!({"grantType": "client_credentials", "clientId": "ci", "clientSecret": secret})
+            .to_string()
+    };
+    let old = created["secret"].as_str().expect("secret").to_owned();
+    let (status, _) = app
+        .call("POST", "/api/v1/token", None, Some(&grant(&old)))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, rotated) = app
+        .call(
+            "POST",
+            &format!("/api/v1/apps/{id}/secret"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let new = rotated["secret"].as_str().expect("a new secret").to_owned();
+    assert_ne!(new, old);
+    assert_eq!(rotated["id"], id.as_str());
+    let (status, _) = app
+        .call("POST", "/api/v1/token", None, Some(&grant(&old)))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the old secret is refused"
+    );
+    let (status, _) = app
+        .call("POST", "/api/v1/token", None, Some(&grant(&new)))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/v1/users",
+            Some(&admin),
+            Some(r#"{"username":"rita","password":"rita-pass-1","role":"researcher","projects":["team-a"]}"#),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let rita = app.token_for("rita", "rita-pass-1").await;
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/api/v1/user-applications/{id}/secret"),
+            Some(&rita),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "not rita's: {body}");
+    let (status, _) = app
+        .call("POST", "/api/v1/token", None, Some(&grant(&new)))
+        .await;
+    assert_eq!(status, StatusCode::OK, "a refused rotation changes nothing");
+}
+
+#[tokio::test]
+async fn a_user_changes_their_password_with_the_current_one() {
+    let app = TestApp::new().await;
+    let admin = app.token().await;
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/v1/users",
+            Some(&admin),
+            Some(r#"{"username":"rita","password":"rita-pass-1","role":"researcher","projects":["team-a"]}"#),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let rita = app.token_for("rita", "rita-pass-1").await;
+    let change = |current: &str, new: &str| {
+        json!({"currentPassword": current, "newPassword": new}).to_string()
+    };
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/v1/me/password",
+            Some(&rita),
+            Some(&change("not-it-at-all", "rita-pass-2")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["details"][0]["field"], "currentPassword", "{body}");
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/v1/me/password",
+            Some(&rita),
+            Some(&change("rita-pass-1", "short")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["details"][0]["field"], "newPassword", "{body}");
+    app.token_for("rita", "rita-pass-1").await;
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/v1/me/password",
+            Some(&rita),
+            Some(&change("rita-pass-1", "rita-pass-2")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let old =
+        json!({"grantType": "password", "username": "rita", "password": "rita-pass-1"}).to_string();
+    let (status, _) = app.call("POST", "/api/v1/token", None, Some(&old)).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the old password is refused"
+    );
+    app.token_for("rita", "rita-pass-2").await;
+    // An application acting for rita cannot change her password.
+    let (status, created) = app
+        .call(
+            "POST",
+            "/api/v1/user-applications",
+            Some(&rita),
+            Some(r#"{"name":"rita-ci"}"#),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let grant = json!({"grantType": "client_credentials", "clientId": "rita-ci", "clientSecret": created["secret"]}).to_string();
+    let (status, token) = app.call("POST", "/api/v1/token", None, Some(&grant)).await;
+    assert_eq!(status, StatusCode::OK);
+    let app_token = token["accessToken"].as_str().expect("token").to_owned();
+    let (status, _) = app
+        .call(
+            "POST",
+            "/api/v1/me/password",
+            Some(&app_token),
+            Some(&change("rita-pass-2", "rita-pass-3")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

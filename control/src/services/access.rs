@@ -42,9 +42,7 @@ pub async fn create_user(
 ) -> ControlResult<User> {
     require_admin(who)?;
     validate::name("username", username)?;
-    if password.chars().count() < 8 {
-        return Err(ApiError::invalid("password", "must be at least 8 characters").into());
-    }
+    password_rule("password", password)?;
     let mut project_rows = Vec::with_capacity(projects.len());
     for (i, p) in projects.iter().enumerate() {
         match find_project(rota, p).await {
@@ -94,6 +92,59 @@ pub async fn create_user(
         projects: project_rows.into_iter().map(|p| p.name).collect(),
         created_at: rfc3339(now),
     })
+}
+
+/// A password: at least 8 characters.
+fn password_rule(field: &str, password: &str) -> ControlResult<()> {
+    if password.chars().count() < 8 {
+        return Err(ApiError::invalid(field, "must be at least 8 characters").into());
+    }
+    Ok(())
+}
+
+/// A signed-in user changes their own password, giving the current one. A wrong current
+/// password counts as a failed sign-in (it is throttled the same way); nothing changes then.
+pub async fn change_password(
+    rota: &Rota,
+    who: &Principal,
+    current: &str,
+    new: &str,
+) -> ControlResult<()> {
+    let Some(uid) = who.user_id else {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "only a user (not an application) has a password to change",
+        )
+        .into());
+    };
+    password_rule("newPassword", new)?;
+    let account = crate::services::throttle::Key::Account(who.name.clone());
+    rota.throttle
+        .check(std::slice::from_ref(&account), std::time::Instant::now())
+        .map_err(ControlError::LockedOut)?;
+    let hash = hash_secret(new)?;
+    let txn = rota.store.write().await?;
+    let u = user::Entity::find_by_id(uid)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("user {} no longer exists", who.name)))?;
+    if u.username != who.name {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "an application cannot change its user's password; sign in as the user",
+        )
+        .into());
+    }
+    if !crate::auth::verify_secret(&u.password_hash, current) {
+        rota.throttle
+            .failed(std::slice::from_ref(&account), std::time::Instant::now());
+        return Err(ApiError::invalid("currentPassword", "is not your current password").into());
+    }
+    let mut row: user::ActiveModel = u.into();
+    row.password_hash = Set(hash);
+    user::Entity::update(row).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Every user (admin only).
@@ -259,12 +310,49 @@ pub async fn list_apps(rota: &Rota, who: &Principal) -> ControlResult<Vec<Applic
         .collect()
 }
 
-/// Revokes an application: its secret stops working at once (tokens already issued run out).
-pub async fn delete_app(rota: &Rota, who: &Principal, id: &str) -> ControlResult<()> {
+/// A new secret for an application, shown once; the old one stops working at once (tokens
+/// already issued run out). Its owner or an admin may.
+pub async fn rotate_app_secret(
+    rota: &Rota,
+    who: &Principal,
+    id: &str,
+) -> ControlResult<Application> {
+    let secret = random_secret();
+    let hash = hash_secret(&secret)?;
     let txn = rota.store.write().await?;
+    let c = owned_app(&txn, who, id).await?;
+    let mut row: credential::ActiveModel = c.clone().into();
+    row.secret_hash = Set(hash);
+    credential::Entity::update(row).exec(&txn).await?;
+    let owner = match c.user_id {
+        Some(uid) => user::Entity::find_by_id(uid)
+            .one(&txn)
+            .await?
+            .map(|u| u.username),
+        None => None,
+    };
+    txn.commit().await?;
+    Ok(Application {
+        id: c.uuid,
+        name: c.name,
+        client_id: c.client_id,
+        secret: Some(secret),
+        owner,
+        role: Role::parse(&c.role)
+            .ok_or_else(|| ControlError::Corrupt(format!("role {:?}", c.role)))?,
+        created_at: rfc3339(c.created_at),
+    })
+}
+
+/// The application `id`, if the caller may manage it (its owner, or an admin).
+async fn owned_app(
+    txn: &impl sea_orm::ConnectionTrait,
+    who: &Principal,
+    id: &str,
+) -> ControlResult<credential::Model> {
     let c = credential::Entity::find()
         .filter(credential::Column::Uuid.eq(id))
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("application {id} does not exist")))?;
     if who.role != Role::Admin && (c.user_id.is_none() || c.user_id != who.user_id) {
@@ -274,6 +362,13 @@ pub async fn delete_app(rota: &Rota, who: &Principal, id: &str) -> ControlResult
         )
         .into());
     }
+    Ok(c)
+}
+
+/// Revokes an application: its secret stops working at once (tokens already issued run out).
+pub async fn delete_app(rota: &Rota, who: &Principal, id: &str) -> ControlResult<()> {
+    let txn = rota.store.write().await?;
+    let c = owned_app(&txn, who, id).await?;
     credential::Entity::delete_by_id(c.id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())

@@ -59,6 +59,35 @@ pub async fn delete_app(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/api/v1/apps/{id}/secret", tag = "auth", security(("bearer" = [])), params(("id" = String, Path, description = "The application's id")), responses((status = 200, body = rota_control::services::access::Application, description = "The new secret, shown once; the old one no longer works"), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 404, description = "No such thing", body = rota_api::ApiError)))]
+pub async fn rotate_app_secret(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<Application>> {
+    Ok(Json(
+        access::rotate_app_secret(&rota, &caller.0, &id).await?,
+    ))
+}
+
+/// Body of a password change.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", security(("bearer" = [])), request_body = PasswordChange, responses((status = 204, description = "Changed: the new password signs in, the old one no longer does"), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not a user (an application)", body = rota_api::ApiError), (status = 422, description = "The current password is wrong, or the new one too short", body = rota_api::ApiError), (status = 429, description = "Too many failed sign-ins", body = rota_api::ApiError)))]
+pub async fn change_password(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Body(body): Body<PasswordChange>,
+) -> AppResult<StatusCode> {
+    access::change_password(&rota, &caller.0, &body.current_password, &body.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Body of a user's creation.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

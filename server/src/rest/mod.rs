@@ -42,11 +42,17 @@ pub fn router(rota: Rota) -> Router {
             post(access::create_app).get(access::list_apps),
         )
         .route("/api/v1/apps/{id}", delete(access::delete_app))
+        .route("/api/v1/apps/{id}/secret", post(access::rotate_app_secret))
         .route(
             "/api/v1/user-applications",
             post(access::create_user_app).get(access::list_apps),
         )
         .route("/api/v1/user-applications/{id}", delete(access::delete_app))
+        .route(
+            "/api/v1/user-applications/{id}/secret",
+            post(access::rotate_app_secret),
+        )
+        .route("/api/v1/me/password", post(access::change_password))
         .route(
             "/api/v1/users",
             post(access::create_user).get(access::list_users),

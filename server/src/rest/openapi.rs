@@ -32,6 +32,8 @@ impl Modify for BearerAuth {
         access::create_app,
         access::list_apps,
         access::delete_app,
+        access::rotate_app_secret,
+        access::change_password,
         access::create_user_app,
         access::create_user,
         access::list_users,
