@@ -122,7 +122,6 @@ pub async fn change_password(
     rota.throttle
         .check(std::slice::from_ref(&account), std::time::Instant::now())
         .map_err(ControlError::LockedOut)?;
-    let hash = hash_secret(new)?;
     let txn = rota.store.write().await?;
     let u = user::Entity::find_by_id(uid)
         .one(&txn)
@@ -141,7 +140,7 @@ pub async fn change_password(
         return Err(ApiError::invalid("currentPassword", "is not your current password").into());
     }
     let mut row: user::ActiveModel = u.into();
-    row.password_hash = Set(hash);
+    row.password_hash = Set(hash_secret(new)?);
     user::Entity::update(row).exec(&txn).await?;
     txn.commit().await?;
     Ok(())
@@ -291,23 +290,33 @@ pub async fn list_apps(rota: &Rota, who: &Principal) -> ControlResult<Vec<Applic
         .await?
         .into_iter()
         .map(|c| {
-            Ok(Application {
-                id: c.uuid,
-                name: c.name,
-                client_id: c.client_id,
-                secret: None,
-                owner: c.user_id.and_then(|id| {
-                    users
-                        .iter()
-                        .find(|u| u.id == id)
-                        .map(|u| u.username.clone())
-                }),
-                role: Role::parse(&c.role)
-                    .ok_or_else(|| ControlError::Corrupt(format!("role {:?}", c.role)))?,
-                created_at: rfc3339(c.created_at),
-            })
+            let owner = c.user_id.and_then(|id| {
+                users
+                    .iter()
+                    .find(|u| u.id == id)
+                    .map(|u| u.username.clone())
+            });
+            application_of(c, owner, None)
         })
         .collect()
+}
+
+/// An application row as the API shows it (`secret` only when just made).
+fn application_of(
+    c: credential::Model,
+    owner: Option<String>,
+    secret: Option<String>,
+) -> ControlResult<Application> {
+    Ok(Application {
+        role: Role::parse(&c.role)
+            .ok_or_else(|| ControlError::Corrupt(format!("role {:?}", c.role)))?,
+        id: c.uuid,
+        name: c.name,
+        client_id: c.client_id,
+        secret,
+        owner,
+        created_at: rfc3339(c.created_at),
+    })
 }
 
 /// A new secret for an application, shown once; the old one stops working at once (tokens
@@ -332,16 +341,7 @@ pub async fn rotate_app_secret(
         None => None,
     };
     txn.commit().await?;
-    Ok(Application {
-        id: c.uuid,
-        name: c.name,
-        client_id: c.client_id,
-        secret: Some(secret),
-        owner,
-        role: Role::parse(&c.role)
-            .ok_or_else(|| ControlError::Corrupt(format!("role {:?}", c.role)))?,
-        created_at: rfc3339(c.created_at),
-    })
+    application_of(c, owner, Some(secret))
 }
 
 /// The application `id`, if the caller may manage it (its owner, or an admin).
