@@ -1,6 +1,7 @@
 //! Rota's REST API as data: the wire types (Run:ai's `/api/v1` shapes) and the validation rules
 //! that the UI, the REST handlers and the CLI all call, so that a rule is written once.
 
+pub mod distributed;
 pub mod error;
 pub mod inherit;
 pub mod validate;

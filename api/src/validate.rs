@@ -266,6 +266,20 @@ pub fn pods(field: &str, pods: u32, min_pods: Option<u32>) -> Result<(u32, u32),
     Ok((pods, min))
 }
 
+/// Node pools in order of preference: each a name, none twice. Whether they exist is the
+/// store's to say.
+pub fn node_pools(field: &str, pools: &[String]) -> Result<(), FieldError> {
+    for (i, pool) in pools.iter().enumerate() {
+        if pool.trim().is_empty() {
+            return Err(err(field, format!("pool {} has no name", i + 1)));
+        }
+        if pools[..i].contains(pool) {
+            return Err(err(field, format!("{pool} is named twice")));
+        }
+    }
+    Ok(())
+}
+
 /// A quota in GPUs: deserved ≥ 0, limit (if any) ≥ deserved, weight ≥ 0; amounts in thousandths.
 pub fn quota(
     field: &str,

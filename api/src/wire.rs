@@ -163,6 +163,9 @@ pub struct WorkloadSpec {
     /// 3600).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grace_period_seconds: Option<i64>,
+    /// Node pools it may run in, in order of preference; none means any pool.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub node_pools: Vec<String>,
 }
 
 /// `POST /api/v1/workloads/trainings` and `/workspaces`. Fields Run:ai's models send that Rota does
@@ -188,6 +191,99 @@ pub struct WorkloadCreationRequest {
     pub spec: WorkloadSpec,
 }
 
+/// The spec of a distributed training (`POST /api/v1/workloads/distributed`): what each worker
+/// runs and how many there are. The master runs the same spec (Run:ai's
+/// `masterSpecSameAsWorker`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DistributedSpec {
+    /// What each pod runs and asks for.
+    #[serde(flatten)]
+    pub workload: WorkloadSpec,
+    /// `PyTorch`, `TF`, `MPI`, `XGBoost` or `JAX`.
+    #[serde(default)]
+    pub distributed_framework: String,
+    /// Workers beside the master (default 1): the training has `numWorkers + 1` pods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub num_workers: Option<u32>,
+    /// Elastic: the fewest workers it may run with (default `numWorkers`: all or nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_replicas: Option<u32>,
+    /// Elastic: the most workers; at least `numWorkers` (Rota runs `numWorkers`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_replicas: Option<u32>,
+}
+
+/// `POST /api/v1/workloads/distributed`, Run:ai's shape.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct DistributedCreationRequest {
+    /// Name, unique among the project's live workloads.
+    pub name: String,
+    /// When true, `name` is a prefix: a random suffix makes it unique.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub use_given_name_as_prefix: bool,
+    /// A workload template whose environment and compute fill what the spec leaves out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
+    /// The project's id.
+    pub project_id: String,
+    /// The cluster's id.
+    pub cluster_id: String,
+    /// The workers' spec (and the master's).
+    #[serde(default)]
+    pub spec: DistributedSpec,
+    /// Whether the master runs the workers' spec (default true; Rota runs no other master yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master_spec_same_as_worker: Option<bool>,
+    /// A master spec of its own: refused unless it equals the workers' spec.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub master_spec: Option<WorkloadSpec>,
+}
+
+impl DistributedCreationRequest {
+    /// The single-spec request every workload shares, and the distributed part apart.
+    pub fn split(self) -> (WorkloadCreationRequest, DistributedAsk) {
+        let ask = DistributedAsk {
+            framework: self.spec.distributed_framework,
+            num_workers: self.spec.num_workers,
+            min_replicas: self.spec.min_replicas,
+            max_replicas: self.spec.max_replicas,
+            master_spec_same_as_worker: self.master_spec_same_as_worker,
+            master_spec: self.master_spec,
+        };
+        let req = WorkloadCreationRequest {
+            name: self.name,
+            use_given_name_as_prefix: self.use_given_name_as_prefix,
+            template_id: self.template_id,
+            project_id: self.project_id,
+            cluster_id: self.cluster_id,
+            spec: self.spec.workload,
+        };
+        (req, ask)
+    }
+}
+
+/// What makes a submission distributed, as given (checked by
+/// [`crate::validate::distributed`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DistributedAsk {
+    /// The framework's name.
+    pub framework: String,
+    /// Workers beside the master.
+    pub num_workers: Option<u32>,
+    /// Elastic minimum of workers.
+    pub min_replicas: Option<u32>,
+    /// Elastic maximum of workers.
+    pub max_replicas: Option<u32>,
+    /// Whether the master runs the workers' spec.
+    pub master_spec_same_as_worker: Option<bool>,
+    /// The master's own spec.
+    pub master_spec: Option<WorkloadSpec>,
+}
+
 /// A workload as lists show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -197,9 +293,15 @@ pub struct WorkloadSummary {
     pub id: String,
     /// Name.
     pub name: String,
-    /// `Training`, `Workspace` or `Inference`.
+    /// `Training`, `Distributed`, `Workspace` or `Inference`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// A distributed training's framework (`PyTorch`, `TF`, `MPI`, `XGBoost`, `JAX`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distributed_framework: Option<String>,
+    /// Node pools it may run in, in order of preference; empty means any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub node_pools: Vec<String>,
     /// Run:ai's phase: `Pending`, `Running`, `Completed`, …
     pub phase: String,
     /// Why it is in that phase (the pending reason), if there is one.
@@ -237,6 +339,36 @@ pub struct WorkloadSummary {
     /// When it entered its phase (RFC 3339): a pending workload waits since then.
     #[serde(default)]
     pub phase_since: String,
+}
+
+/// One pod of a workload (`GET /api/v1/workloads/{id}/pods`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadPod {
+    /// Its index in the workload (0 is a distributed training's master).
+    pub index: u32,
+    /// Its name: `<workload-id>-<index>-<attempt>`.
+    pub name: String,
+    /// `Starting`, `Running` or `Terminating`.
+    pub state: String,
+    /// The node it runs on.
+    pub node: String,
+    /// The GPU devices it holds on that node.
+    pub devices: Vec<u32>,
+    /// The share of its one device, when it holds a fraction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_portion: Option<f64>,
+    /// When it was bound (RFC 3339).
+    pub started_at: String,
+}
+
+/// Body of `GET /api/v1/workloads/{id}/pods`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PodList {
+    /// Its pods, by index.
+    pub pods: Vec<WorkloadPod>,
 }
 
 /// What a submission would do if it were made now (`POST /api/v1/workloads/preview`, Rota's own).

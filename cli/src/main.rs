@@ -8,10 +8,12 @@ use clap::{Parser, Subcommand};
 mod remote;
 mod sim;
 
+use remote::distributed::{self, DistArgs, DistCommand};
 use remote::{
     JobCommand, KindCommand, ListArgs, LoginArgs, LogsArgs, ProjectCommand, SubmitArgs,
     WorkloadCommand,
 };
+use rota_api::distributed::Framework;
 
 /// Rota: GPU quotas, fair sharing and scheduling for research teams.
 #[derive(Debug, Parser)]
@@ -33,6 +35,13 @@ enum Command {
         #[arg(long)]
         interactive: bool,
     },
+    /// Submit a distributed training (v1: `rota submit-dist pytorch NAME --workers N`).
+    SubmitDist {
+        /// pytorch, tf (tensorflow), mpi, jax or xgboost.
+        framework: Framework,
+        #[command(flatten)]
+        args: DistArgs,
+    },
     /// List workloads (v1).
     List(ListArgs),
     /// Show a workload (v1: `rota describe job NAME -p P`).
@@ -49,6 +58,21 @@ enum Command {
     /// Workspaces (v2).
     #[command(subcommand)]
     Workspace(KindCommand),
+    /// Distributed PyTorch trainings (v2: `rota pytorch submit NAME --workers N`).
+    #[command(subcommand)]
+    Pytorch(DistCommand),
+    /// Distributed TensorFlow trainings (v2).
+    #[command(subcommand, alias = "tf")]
+    Tensorflow(DistCommand),
+    /// Distributed MPI trainings (v2).
+    #[command(subcommand)]
+    Mpi(DistCommand),
+    /// Distributed JAX trainings (v2).
+    #[command(subcommand)]
+    Jax(DistCommand),
+    /// Distributed XGBoost trainings (v2).
+    #[command(subcommand)]
+    Xgboost(DistCommand),
     /// Workloads of every type (v2).
     #[command(subcommand)]
     Workload(WorkloadCommand),
@@ -96,6 +120,12 @@ fn main() -> ExitCode {
             },
             args,
         ),
+        Command::SubmitDist { framework, args } => distributed::submit(*framework, args),
+        Command::Pytorch(cmd) => distributed::run(Framework::PyTorch, cmd),
+        Command::Tensorflow(cmd) => distributed::run(Framework::Tf, cmd),
+        Command::Mpi(cmd) => distributed::run(Framework::Mpi, cmd),
+        Command::Jax(cmd) => distributed::run(Framework::Jax, cmd),
+        Command::Xgboost(cmd) => distributed::run(Framework::XgBoost, cmd),
         Command::List(args) => remote::list(None, args),
         Command::Describe(JobCommand::Job(args)) => remote::describe(args),
         Command::Delete(JobCommand::Job(args)) => remote::delete("training", args),

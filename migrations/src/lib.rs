@@ -7,6 +7,7 @@ mod m20261130_000001_phase_since;
 mod m20261130_000002_live_name_order;
 mod m20261202_000001_pod_lifecycle;
 mod m20261202_000002_environment_command;
+mod m20261202_000003_distributed;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_live_name_order::Migration),
             Box::new(m20261202_000001_pod_lifecycle::Migration),
             Box::new(m20261202_000002_environment_command::Migration),
+            Box::new(m20261202_000003_distributed::Migration),
         ]
     }
 }

@@ -256,3 +256,73 @@ async fn the_walkthrough_runs_real_processes_and_survives_a_killed_server() {
     eventually("no pod process is left", || f.live_pods().is_empty()).await;
     drop(server);
 }
+
+/// A distributed training's pods find each other as `torchrun` expects: the master's address
+/// and port, the world size and each pod's rank.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_distributed_training_gets_pytorchs_rendezvous_variables() {
+    let f = Fixture::new();
+    let server = f.serve().await;
+    let cli = Cli::new(&server.base);
+    let api = Api::new(&server.base).await;
+    cli.ok(&[
+        "pytorch",
+        "submit",
+        "ddp",
+        "-i",
+        IMAGE,
+        "-g",
+        "1",
+        "--workers",
+        "2",
+        "-p",
+        "team-a",
+        "--",
+        "sh",
+        "-c",
+        "echo rank=$RANK world=$WORLD_SIZE master=$MASTER_ADDR:$MASTER_PORT \
+         framework=$ROTA_DISTRIBUTED_FRAMEWORK devices=$CUDA_VISIBLE_DEVICES; \
+         trap 'exit 0' TERM; while :; do sleep 0.1; done",
+    ]);
+    api.until(&[("team-a/ddp", "Running")]).await;
+    let uuid = uuid_of(&api.workload("team-a/ddp").await);
+    eventually("three pod processes", || live_of(&f, &uuid).len() == 3).await;
+    let mut port = None;
+    let mut devices = Vec::new();
+    for pod in 0..3 {
+        let mut log = String::new();
+        for _ in 0..100 {
+            log = api.log("team-a/ddp", &format!("pod={pod}&tail=5")).await;
+            if log.contains("rank=") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let line = log.lines().find(|l| l.starts_with("rank=")).expect(&log);
+        assert!(
+            line.starts_with(&format!("rank={pod} world=3 master=127.0.0.1:")),
+            "{line}"
+        );
+        assert!(line.contains("framework=PyTorch"), "{line}");
+        let this_port = line
+            .split("master=127.0.0.1:")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .expect("port")
+            .to_owned();
+        assert_eq!(
+            port.get_or_insert(this_port.clone()),
+            &this_port,
+            "one port"
+        );
+        devices.push(devices_in(&format!(
+            "devices={}",
+            line.rsplit("devices=").next().unwrap_or("")
+        )));
+    }
+    devices.sort();
+    devices.dedup();
+    assert_eq!(devices.len(), 3, "each pod its own GPU: {devices:?}");
+    cli.ok(&["pytorch", "delete", "ddp", "-p", "team-a"]);
+    eventually("every pod stopped", || live_of(&f, &uuid).is_empty()).await;
+}

@@ -1,7 +1,8 @@
-//! "+ NEW WORKLOAD", step by step as the walkthrough shows it: Training or Workspace → cluster →
-//! project → a template or "Start from scratch" → a name (checked in the project as it is typed)
-//! → CONTINUE → an environment (or a new one, created in place) → a compute resource (or a new
-//! one) → what the scheduler would do now → CREATE TRAINING / CREATE WORKSPACE.
+//! "+ NEW WORKLOAD", step by step as the walkthrough shows it: Training, Distributed (a framework
+//! and its workers) or Workspace → cluster → project → a template or "Start from scratch" → a
+//! name (checked in the project as it is typed) → CONTINUE → an environment (or a new one,
+//! created in place) → a compute resource per pod (or a new one) → node pools → what the
+//! scheduler would do now → CREATE TRAINING / CREATE DISTRIBUTED / CREATE WORKSPACE.
 
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -14,7 +15,12 @@ use crate::components::ErrorNote;
 use crate::runs_fields::{RunsFields, RunsText, runs_words};
 use crate::server_fns::assets::{Assets, list_assets};
 use crate::server_fns::org::{Units, my_units};
-use crate::server_fns::workloads::{CreateWorkload, check_workload_name, preview_workload};
+use crate::server_fns::workloads::{
+    CreateWorkload, DistributedChoice, check_workload_name, preview_workload,
+};
+
+/// The workload types the wizard offers.
+const KINDS: [&str; 3] = ["Training", "Distributed", "Workspace"];
 
 /// What the wizard has gathered so far.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +33,12 @@ struct Draft {
     compute: RwSignal<String>,
     /// What this workload runs, over its environment's (optional).
     runs: RunsText,
+    /// A distributed training's framework.
+    framework: RwSignal<String>,
+    /// A distributed training's workers (beside the master).
+    workers: RwSignal<u32>,
+    /// Node pools it may run in, in order of preference (none: any).
+    pools: RwSignal<Vec<String>>,
 }
 
 impl Draft {
@@ -60,11 +72,20 @@ impl Draft {
                 &env.spec,
                 WorkloadSpec {
                     compute: compute.spec.clone(),
+                    node_pools: self.pools.get(),
                     ..own
                 },
             ),
             ..WorkloadCreationRequest::default()
         })
+    }
+
+    /// The distributed choices (sent with every type; only `Distributed` reads them).
+    fn distributed(&self) -> DistributedChoice {
+        DistributedChoice {
+            framework: self.framework.get(),
+            workers: self.workers.get(),
+        }
     }
 
     /// This workload's own command, arguments and variables.
@@ -92,6 +113,9 @@ pub fn NewWorkloadPage() -> impl IntoView {
         environment: RwSignal::new(String::new()),
         compute: RwSignal::new(String::new()),
         runs: RunsText::new(None),
+        framework: RwSignal::new("PyTorch".into()),
+        workers: RwSignal::new(1),
+        pools: RwSignal::new(Vec::new()),
     };
     let step = RwSignal::new(1u8);
     view! {
@@ -158,7 +182,8 @@ fn GeneralStep(units: Units, assets: Assets, draft: Draft, step: RwSignal<u8>) -
         checked.get().and_then(Result::err).map(|e| e.to_string())
     };
     let ready = move || {
-        !draft.name.get().trim().is_empty()
+        (draft.kind.get() != "Distributed" || draft.workers.get() >= 1)
+            && !draft.name.get().trim().is_empty()
             && !draft.project.get().is_empty()
             && name_error().is_none()
             && checked.get().is_some_and(|r| r.is_ok())
@@ -188,7 +213,7 @@ fn GeneralStep(units: Units, assets: Assets, draft: Draft, step: RwSignal<u8>) -
         <form class="form" on:submit=continue_>
             <fieldset>
                 <legend>"Workload type"</legend>
-                {["Training", "Workspace"]
+                {KINDS
                     .into_iter()
                     .map(|k| {
                         view! {
@@ -209,6 +234,30 @@ fn GeneralStep(units: Units, assets: Assets, draft: Draft, step: RwSignal<u8>) -
                     })
                     .collect_view()}
             </fieldset>
+            <Show when=move || draft.kind.get() == "Distributed">
+                <div class="row">
+                    <label>
+                        "Framework"
+                        <select name="framework" bind:value=draft.framework>
+                            {rota_api::distributed::Framework::ALL
+                                .iter()
+                                .map(|f| view! { <option value=f.as_str()>{f.as_str()}</option> })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <label>
+                        "Workers"
+                        <input name="workers" type="number" min="1" step="1"
+                            prop:value=move || draft.workers.get().to_string()
+                            on:input=move |ev| draft.workers.set(event_target_value(&ev).parse().unwrap_or(0)) />
+                    </label>
+                </div>
+                <p class="muted">{move || format!(
+                    "A master and {} worker(s): {} pods with the same environment and compute, started together or not at all.",
+                    draft.workers.get(),
+                    draft.workers.get() + 1
+                )}</p>
+            </Show>
             <label>
                 "Cluster"
                 <select name="cluster">
@@ -233,7 +282,11 @@ fn GeneralStep(units: Units, assets: Assets, draft: Draft, step: RwSignal<u8>) -
                 <select name="template" prop:value=move || draft.template.get() on:change=on_template>
                     <option value="">"Start from scratch"</option>
                     {move || {
-                        let kind = draft.kind.get().to_lowercase();
+                        // A distributed training uses training templates.
+                        let kind = match draft.kind.get().as_str() {
+                            "Distributed" => "training".to_owned(),
+                            k => k.to_lowercase(),
+                        };
                         templates
                             .iter()
                             .filter(|t| t.spec.workload_type.as_deref().is_none_or(|w| w == kind))
@@ -273,10 +326,10 @@ fn AssetsStep(
         Memo::new(move |_| draft.request(&units, &assets, WorkloadSpec::default()))
     };
     let preview = Resource::new(
-        move || (draft.kind.get(), request.get()),
-        |(kind, req)| async move {
+        move || (draft.kind.get(), request.get(), draft.distributed()),
+        |(kind, req, distributed)| async move {
             match req {
-                Some(r) => preview_workload(kind, r).await.map(Some),
+                Some(r) => preview_workload(kind, r, distributed).await.map(Some),
                 None => Ok(None),
             }
         },
@@ -312,6 +365,7 @@ fn AssetsStep(
                 create.dispatch(CreateWorkload {
                     kind: draft.kind.get_untracked(),
                     request,
+                    distributed: draft.distributed(),
                 });
             }
         }
@@ -322,6 +376,7 @@ fn AssetsStep(
     };
     let units_env = units.clone();
     let units_compute = units.clone();
+    let pools_step = view! { <NodePools units=units.clone() draft /> };
     let environments = view! {
         <section class="choose" aria-labelledby="env-head">
             <div class="section-head">
@@ -392,6 +447,7 @@ fn AssetsStep(
             <RunsFields runs=draft.runs inherited />
         </section>
         {computes}
+        {pools_step}
         <Transition fallback=|| ()>
             {move || preview.get().map(|p| match p {
                 Ok(Some(p)) => {
@@ -413,5 +469,53 @@ fn AssetsStep(
                 {move || format!("CREATE {}", draft.kind.get().to_uppercase())}
             </button>
         </div>
+    }
+}
+
+/// The node pools a workload may run in: ticked in order of preference, none for any.
+#[component]
+fn NodePools(units: Units, draft: Draft) -> impl IntoView {
+    let mut pools: Vec<String> = Vec::new();
+    for r in units.projects.iter().flat_map(|p| &p.resources) {
+        if !pools.contains(&r.node_pool.name) {
+            pools.push(r.node_pool.name.clone());
+        }
+    }
+    let order = move || {
+        let chosen = draft.pools.get();
+        if chosen.is_empty() {
+            "Any node pool.".to_owned()
+        } else {
+            format!("In this order of preference: {}.", chosen.join(", "))
+        }
+    };
+    view! {
+        <section class="choose" aria-labelledby="pools-head">
+            <div class="section-head">
+                <h2 id="pools-head">"Node pools"</h2>
+            </div>
+            <div class="cards" role="group" aria-label="Node pools">
+                {pools.into_iter().map(|pool| {
+                    let (checked, toggled, label) = (pool.clone(), pool.clone(), pool.clone());
+                    view! {
+                        <label class="inline choice" data-pool=label>
+                            <input type="checkbox" name="node-pool" value=pool.clone()
+                                prop:checked=move || draft.pools.get().contains(&checked)
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    draft.pools.update(|p| {
+                                        p.retain(|x| x != &toggled);
+                                        if on {
+                                            p.push(toggled.clone());
+                                        }
+                                    });
+                                } />
+                            " " {pool}
+                        </label>
+                    }
+                }).collect_view()}
+            </div>
+            <p class="muted" role="status">{order}</p>
+        </section>
     }
 }

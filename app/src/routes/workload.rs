@@ -86,7 +86,10 @@ fn Detail(detail: WorkloadView) -> impl IntoView {
             })}
         <dl class="facts">
             <dt>"Type"</dt>
-            <dd>{w.kind.clone()}</dd>
+            <dd>{match &w.distributed_framework {
+                Some(f) => format!("{} ({f})", w.kind),
+                None => w.kind.clone(),
+            }}</dd>
             <dt>"Project"</dt>
             <dd>{w.project_name.clone()}</dd>
             <dt>"Department"</dt>
@@ -97,6 +100,8 @@ fn Detail(detail: WorkloadView) -> impl IntoView {
             <dd>{format!("{} running of {} requested", w.running_pods, w.requested_pods)}</dd>
             <dt>"Node(s)"</dt>
             <dd>{if w.nodes.is_empty() { "—".to_owned() } else { w.nodes.join(", ") }}</dd>
+            <dt>"Node pools"</dt>
+            <dd>{if w.node_pools.is_empty() { "any".to_owned() } else { w.node_pools.join(", ") }}</dd>
             <dt>"Created"</dt>
             <dd>{when(&w.created_at)}</dd>
             <dt>"In this phase since"</dt>
@@ -137,6 +142,7 @@ fn Detail(detail: WorkloadView) -> impl IntoView {
                 </tr>
             </tbody>
         </table>
+        <PodTable pods=detail.pods />
         <Logs id=w.id.clone() pods=w.requested_pods runs=detail.runs_for_real />
         <h2>"Events"</h2>
         <table class="events">
@@ -207,4 +213,45 @@ fn Logs(id: String, pods: u32, runs: bool) -> impl IntoView {
         }}
     }
     .into_any()
+}
+
+/// Each pod: where it runs and what it holds (none while the workload waits).
+#[component]
+fn PodTable(pods: Vec<rota_api::wire::WorkloadPod>) -> impl IntoView {
+    if pods.is_empty() {
+        return None;
+    }
+    let rows = pods
+        .into_iter()
+        .map(|p| {
+            let devices: Vec<String> = p.devices.iter().map(u32::to_string).collect();
+            let gpus = match p.gpu_portion {
+                Some(share) => format!("{} ({:.0}%)", devices.join(", "), share * 100.0),
+                None if devices.is_empty() => "—".to_owned(),
+                None => devices.join(", "),
+            };
+            view! {
+                <tr data-pod=p.index>
+                    <td>{p.index}</td>
+                    <td>{p.state}</td>
+                    <td>{p.node}</td>
+                    <td>{gpus}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <h2>"Pods"</h2>
+        <table class="pods">
+            <thead>
+                <tr>
+                    <th>"Pod"</th>
+                    <th>"State"</th>
+                    <th>"Node"</th>
+                    <th>"GPU devices"</th>
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    })
 }

@@ -151,6 +151,7 @@ pub fn WorkloadsPage() -> impl IntoView {
                     >
                         <option value="">"Any type"</option>
                         <option value="Training" selected=move || query.get().kind == "Training">"Training"</option>
+                        <option value="Distributed" selected=move || query.get().kind == "Distributed">"Distributed"</option>
                         <option value="Workspace" selected=move || query.get().kind == "Workspace">"Workspace"</option>
                     </select>
                 </label>
@@ -253,12 +254,12 @@ fn WorkloadTable(rows: Vec<Row>, query: WorkloadQuery, filtered: bool) -> impl I
                                 <td>
                                     <A href=link>{name}</A>
                                 </td>
-                                <td>{w.kind.clone()}</td>
+                                <td class="type">{w.kind.clone()}</td>
                                 <td class=format!("status {}", w.phase.to_lowercase()) title=w.phase_reason.clone().unwrap_or_default()>
                                     {w.phase.clone()}
                                 </td>
                                 <td>{w.project_name.clone()}</td>
-                                <td>{format!("{}/{}", w.running_pods, w.requested_pods)}</td>
+                                <td class="pods">{format!("{}/{}", w.running_pods, w.requested_pods)}</td>
                                 <td>{gpus(w.allocated_gpus)}</td>
                                 <td>{w.nodes.join(", ")}</td>
                                 <td>{when(&w.created_at)}</td>

@@ -71,6 +71,8 @@ pub struct WorkloadView {
     pub runs_for_real: bool,
     /// Its image, command, arguments and variables.
     pub runs: rota_api::wire::WorkloadSpec,
+    /// Its pods: index, node, devices.
+    pub pods: Vec<rota_api::wire::WorkloadPod>,
     /// Whether the caller may delete it. Decided here, with the data, so that the page depends on
     /// this one resource alone: reading the session's resource too, inside the page's
     /// `Transition`, raced its hydration against the page's (a hydration mismatch now and then).
@@ -142,6 +144,9 @@ pub async fn workload_detail(id: String) -> Result<WorkloadView, UiError> {
         events,
         runs_for_real: rota.executor.kind() != "simulated",
         runs: runs(&rota, &id).await.map_err(ui)?,
+        pods: rota_control::services::pods::of_workload(&rota, &id)
+            .await
+            .map_err(ui)?,
         may_delete: who.role != rota_control::auth::Role::Viewer,
     })
 }
@@ -168,20 +173,41 @@ pub async fn check_workload_name(project: String, name: String) -> Result<(), Ui
         .map_err(ui)
 }
 
+/// A distributed training's choices in the wizard.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DistributedChoice {
+    /// `PyTorch`, `TF`, `MPI`, `XGBoost` or `JAX`.
+    pub framework: String,
+    /// Workers beside the master.
+    pub workers: u32,
+}
+
 #[cfg(feature = "ssr")]
 fn submission(
     kind: &str,
     request: WorkloadCreationRequest,
+    distributed: DistributedChoice,
 ) -> Result<rota_control::services::workloads::Submission, UiError> {
     use rota_api::ApiError;
+    use rota_api::wire::DistributedAsk;
     use rota_scheduler::WorkloadKind;
-    let kind = match kind {
-        "Training" => WorkloadKind::Training,
-        "Workspace" => WorkloadKind::Workspace,
+    let (kind, distributed) = match kind {
+        "Training" => (WorkloadKind::Training, None),
+        "Distributed" => (
+            WorkloadKind::Training,
+            Some(DistributedAsk {
+                framework: distributed.framework,
+                num_workers: Some(distributed.workers),
+                ..DistributedAsk::default()
+            }),
+        ),
+        "Workspace" => (WorkloadKind::Workspace, None),
         other => {
             return Err(UiError::from(ApiError::invalid(
                 "type",
-                format!("{other:?} is not a workload type; choose Training or Workspace"),
+                format!(
+                    "{other:?} is not a workload type; choose Training, Distributed or Workspace"
+                ),
             )));
         }
     };
@@ -189,6 +215,7 @@ fn submission(
         kind,
         request,
         duration_secs: None,
+        distributed,
     })
 }
 
@@ -197,10 +224,11 @@ fn submission(
 pub async fn preview_workload(
     kind: String,
     request: WorkloadCreationRequest,
+    distributed: DistributedChoice,
 ) -> Result<Preview, UiError> {
     use super::ssr::{caller, ui};
     let (rota, who) = caller()?;
-    let sub = submission(&kind, request)?;
+    let sub = submission(&kind, request, distributed)?;
     rota_control::services::preview::preview(&rota, &who, &sub)
         .await
         .map_err(ui)
@@ -211,10 +239,11 @@ pub async fn preview_workload(
 pub async fn create_workload(
     kind: String,
     request: WorkloadCreationRequest,
+    distributed: DistributedChoice,
 ) -> Result<WorkloadSummary, UiError> {
     use super::ssr::{caller, ui};
     let (rota, who) = caller()?;
-    let sub = submission(&kind, request)?;
+    let sub = submission(&kind, request, distributed)?;
     rota_control::services::workloads::submit(&rota, &who, sub)
         .await
         .map_err(ui)

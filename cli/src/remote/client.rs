@@ -4,7 +4,7 @@ use anyhow::{anyhow, bail};
 use reqwest::blocking::{Client as Http, Response};
 use rota_api::ApiError;
 use rota_api::wire::{
-    Preview, ProjectList, TokenRequest, TokenResponse, WorkloadCreationRequest, WorkloadSummary,
+    PodList, Preview, ProjectList, TokenRequest, TokenResponse, WorkloadPod, WorkloadSummary,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -106,15 +106,16 @@ impl Client {
         self.get("/api/v1/org-unit/projects", &[])
     }
 
+    /// Submits a `training`, `workspace` or `distributed` workload.
     pub fn submit(
         &self,
         kind: &str,
-        req: &WorkloadCreationRequest,
+        req: &impl serde::Serialize,
     ) -> anyhow::Result<WorkloadSummary> {
-        self.post(&format!("/api/v1/workloads/{kind}s"), req)
+        self.post(&format!("/api/v1/workloads/{}", collection(kind)), req)
     }
 
-    pub fn preview(&self, kind: &str, req: &WorkloadCreationRequest) -> anyhow::Result<Preview> {
+    pub fn preview(&self, kind: &str, req: &impl serde::Serialize) -> anyhow::Result<Preview> {
         let mut body = serde_json::to_value(req)?;
         if let Some(o) = body.as_object_mut() {
             o.insert("type".into(), kind.into());
@@ -152,16 +153,31 @@ impl Client {
             .events)
     }
 
+    pub fn pods(&self, id: &str) -> anyhow::Result<Vec<WorkloadPod>> {
+        Ok(self
+            .get::<PodList>(&format!("/api/v1/workloads/{}/pods", encode(id)), &[])?
+            .pods)
+    }
+
     pub fn delete(&self, kind: &str, id: &str) -> anyhow::Result<WorkloadSummary> {
         let mut req = self.http.delete(format!(
-            "{}/api/v1/workloads/{kind}s/{}",
+            "{}/api/v1/workloads/{}/{}",
             self.base,
+            collection(kind),
             encode(id)
         ));
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }
         self.read(req.send())
+    }
+}
+
+/// The REST collection of a workload type: `trainings`, `workspaces`, `distributed`.
+fn collection(kind: &str) -> String {
+    match kind {
+        "distributed" => kind.to_owned(),
+        _ => format!("{kind}s"),
     }
 }
 

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
 use rota_api::wire::{
-    Compute, EnvironmentVariable, PreviewOutcome, Project, TokenRequest, WorkloadCreationRequest,
-    WorkloadSpec, WorkloadSummary,
+    Compute, EnvironmentVariable, Preview, PreviewOutcome, Project, TokenRequest,
+    WorkloadCreationRequest, WorkloadSpec, WorkloadSummary,
 };
 
 pub mod bench;
@@ -17,6 +17,7 @@ pub mod bench_executor;
 pub mod bench_page;
 mod client;
 pub mod config;
+pub mod distributed;
 mod table;
 
 use client::Client;
@@ -81,6 +82,9 @@ pub struct SubmitArgs {
     /// Environment variable NAME=VALUE (repeatable).
     #[arg(short, long = "environment", value_name = "NAME=VALUE")]
     env: Vec<String>,
+    /// Node pools it may run in, in order of preference (comma-separated; default: any).
+    #[arg(long, value_delimiter = ',', value_name = "POOL,…")]
+    node_pools: Vec<String>,
     /// Wait until it runs (or fails), showing progress.
     #[arg(long, conflicts_with = "dry_run")]
     wait: bool,
@@ -265,7 +269,21 @@ fn project_or_default(given: Option<&String>, stored: &config::Stored) -> anyhow
 
 pub fn submit(kind: &str, args: &SubmitArgs) -> anyhow::Result<()> {
     let (client, stored) = connect()?;
-    let project_name = project_or_default(args.project.as_ref(), &stored)?;
+    let req = creation_request(&client, &stored, args)?;
+    if args.dry_run {
+        return dry_run(&client.preview(kind, &req)?, args);
+    }
+    let created = client.submit(kind, &req)?;
+    finish(&client, &created, args)
+}
+
+/// What every submission says: the workload's name, project, image, command and compute.
+fn creation_request(
+    client: &Client,
+    stored: &config::Stored,
+    args: &SubmitArgs,
+) -> anyhow::Result<WorkloadCreationRequest> {
+    let project_name = project_or_default(args.project.as_ref(), stored)?;
     let projects = client.projects()?.projects;
     let project = find_project(&projects, &project_name)?;
     let mut environment = Vec::with_capacity(args.env.len());
@@ -278,7 +296,7 @@ pub fn submit(kind: &str, args: &SubmitArgs) -> anyhow::Result<()> {
             value: value.into(),
         });
     }
-    let req = WorkloadCreationRequest {
+    Ok(WorkloadCreationRequest {
         name: args.name.clone(),
         project_id: project.id.clone(),
         cluster_id: project.cluster_id.clone(),
@@ -301,25 +319,30 @@ pub fn submit(kind: &str, args: &SubmitArgs) -> anyhow::Result<()> {
                 ..Compute::default()
             },
             grace_period_seconds: args.grace_period,
+            node_pools: args.node_pools.clone(),
         },
-    };
-    if args.dry_run {
-        let preview = client.preview(kind, &req)?;
-        match args.output {
-            Format::Json => println!("{}", serde_json::to_string_pretty(&preview)?),
-            Format::Text => println!("{}: {}", args.name, preview.message),
-        }
-        if preview.outcome == PreviewOutcome::Waits {
-            std::process::exit(3);
-        }
-        return Ok(());
+    })
+}
+
+/// Prints what a submission would do; a workload that would wait exits with status 3.
+fn dry_run(preview: &Preview, args: &SubmitArgs) -> anyhow::Result<()> {
+    match args.output {
+        Format::Json => println!("{}", serde_json::to_string_pretty(preview)?),
+        Format::Text => println!("{}: {}", args.name, preview.message),
     }
-    let created = client.submit(kind, &req)?;
+    if preview.outcome == PreviewOutcome::Waits {
+        std::process::exit(3);
+    }
+    Ok(())
+}
+
+/// After a submission: waits when asked to, and says what became of it.
+fn finish(client: &Client, created: &WorkloadSummary, args: &SubmitArgs) -> anyhow::Result<()> {
     if args.wait {
-        let done = wait_until_running(&client, &created)?;
+        let done = wait_until_running(client, created)?;
         return print_submitted(&done, args.output);
     }
-    print_submitted(&created, args.output)
+    print_submitted(created, args.output)
 }
 
 fn print_submitted(w: &WorkloadSummary, output: Format) -> anyhow::Result<()> {
@@ -456,13 +479,17 @@ pub fn describe(args: &NameArgs) -> anyhow::Result<()> {
     let id = target(args, &stored)?;
     let w = client.get_workload(&id)?;
     let events = client.events(&id)?;
+    let pods = client.pods(&id)?;
     if args.output == Format::Json {
-        let both = serde_json::json!({ "workload": w, "events": events });
+        let both = serde_json::json!({ "workload": w, "pods": pods, "events": events });
         println!("{}", serde_json::to_string_pretty(&both)?);
         return Ok(());
     }
     println!("Name:       {}", w.name);
-    println!("Type:       {}", w.kind);
+    match &w.distributed_framework {
+        Some(f) => println!("Type:       {} ({f})", w.kind),
+        None => println!("Type:       {}", w.kind),
+    }
     println!("Project:    {}", w.project_name);
     println!("Status:     {}", w.phase);
     if let Some(reason) = &w.phase_reason {
@@ -493,7 +520,27 @@ pub fn describe(args: &NameArgs) -> anyhow::Result<()> {
             w.nodes.join(", ")
         }
     );
+    if !w.node_pools.is_empty() {
+        println!("Node pools: {}", w.node_pools.join(", "));
+    }
     println!("Created:    {}", w.created_at);
+    if !pods.is_empty() {
+        println!("Pods:");
+        let cells: Vec<Vec<String>> = pods
+            .iter()
+            .map(|p| {
+                vec![
+                    p.index.to_string(),
+                    p.state.clone(),
+                    p.node.clone(),
+                    pod_gpus(p),
+                ]
+            })
+            .collect();
+        for line in table::render(&["Pod", "State", "Node", "GPUs"], &cells).lines() {
+            println!("  {line}");
+        }
+    }
     println!("Events:");
     let cells: Vec<Vec<String>> = events
         .iter()
@@ -503,6 +550,16 @@ pub fn describe(args: &NameArgs) -> anyhow::Result<()> {
         println!("  {line}");
     }
     Ok(())
+}
+
+/// The devices a pod holds: `0,1`, `3 (50%)` for a fraction, `-` for none.
+fn pod_gpus(p: &rota_api::wire::WorkloadPod) -> String {
+    let list: Vec<String> = p.devices.iter().map(u32::to_string).collect();
+    match (list.is_empty(), p.gpu_portion) {
+        (true, _) => "-".into(),
+        (false, Some(share)) => format!("{} ({:.0}%)", list.join(","), share * 100.0),
+        (false, None) => list.join(","),
+    }
 }
 
 pub fn delete(kind: &str, args: &NameArgs) -> anyhow::Result<()> {

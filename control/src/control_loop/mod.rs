@@ -370,7 +370,9 @@ impl Control {
             }
         }
         for name in starts {
-            if let Some(order) = pods::start_order(loaded, &self.logs, name) {
+            if let Some(order) =
+                pods::start_order(loaded, &self.logs, name, |node| self.executor.address(node))
+            {
                 self.mark_in_flight(name, true);
                 self.executor.start(order, &self.events);
                 asked += 1;

@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use super::commit::{STARTING, insert_event, pods_of};
 use super::snapshot::{LiveWorkload, Loaded, PodRow};
 use crate::error::ControlResult;
-use crate::executor::{DEFAULT_GRACE, PodEvent, PodStart, PodState, PodStop};
+use crate::executor::{DEFAULT_GRACE, PodEvent, PodStart, PodState, PodStop, Rendezvous};
 use crate::logs::Logs;
 use crate::store::entity::{pod, workload};
 
@@ -342,12 +342,32 @@ async fn requeue(
     Ok(())
 }
 
-/// What the executor needs to start the pod `name`, from the kept snapshot.
-pub(crate) fn start_order(loaded: &Loaded, logs: &Logs, name: &str) -> Option<PodStart> {
+/// What the executor needs to start the pod `name`, from the kept snapshot; `address` says how
+/// pods reach a node (the executor's [`crate::executor::Executor::address`]).
+pub(crate) fn start_order(
+    loaded: &Loaded,
+    logs: &Logs,
+    name: &str,
+    address: impl Fn(&str) -> String,
+) -> Option<PodStart> {
     let p = loaded.pods.get(name)?;
     let w = loaded.workloads.get(&p.workload_id)?;
     let env: Vec<rota_api::wire::EnvironmentVariable> =
         serde_json::from_str(&w.env_json).unwrap_or_default();
+    let rendezvous = w.framework.as_ref().and_then(|framework| {
+        // The pods bound with it: the lowest index is the master (pod 0 unless elastic).
+        let mine: Vec<&PodRow> = pods_of(loaded, &w.uuid)
+            .map(|(_, p)| p)
+            .filter(|p| p.state != PodState::Terminating)
+            .collect();
+        let master = mine.iter().min_by_key(|p| p.index)?;
+        Some(Rendezvous {
+            framework: framework.clone(),
+            master_addr: address(&master.node),
+            master_port: Rendezvous::port_for(w.id),
+            world_size: mine.len() as u32,
+        })
+    });
     Some(PodStart {
         name: name.to_owned(),
         workload: w.uuid.clone(),
@@ -370,6 +390,7 @@ pub(crate) fn start_order(loaded: &Loaded, logs: &Logs, name: &str) -> Option<Po
         env: env.into_iter().map(|e| (e.name, e.value)).collect(),
         duration_secs: w.duration_secs,
         log_path: logs.path(&w.uuid, p.index, p.attempt),
+        rendezvous,
     })
 }
 

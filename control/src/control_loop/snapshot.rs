@@ -46,6 +46,10 @@ pub(crate) struct LiveWorkload {
     pub grace_period_secs: Option<i32>,
     /// Times it was bound: the next attempt's number.
     pub attempts: i32,
+    /// Node pools it may run in, as JSON, in order of preference.
+    pub node_pools: String,
+    /// A distributed training's framework.
+    pub framework: Option<String>,
 }
 
 /// One pod as the loop keeps it: where it is, what it holds, and its state.
@@ -97,6 +101,12 @@ pub(crate) fn kind_of(s: &str) -> ControlResult<WorkloadKind> {
         "inference" => Ok(WorkloadKind::Inference),
         other => Err(ControlError::Corrupt(format!("workload kind {other:?}"))),
     }
+}
+
+/// The node pools a workload names, from their stored JSON.
+pub(crate) fn pools_of(json: &str) -> ControlResult<Vec<String>> {
+    serde_json::from_str(json)
+        .map_err(|e| ControlError::Corrupt(format!("node pools {json:?}: {e}")))
 }
 
 pub(crate) fn gpu_of(kind: &str, amount: i64) -> ControlResult<GpuRequest> {
@@ -564,6 +574,8 @@ pub(crate) async fn live_workloads(
             workload::Column::EnvJson,
             workload::Column::GracePeriodSecs,
             workload::Column::Attempts,
+            workload::Column::NodePools,
+            workload::Column::Framework,
         ])
         .filter(workload::Column::ClusterId.eq(cluster_id))
         .filter(workload::Column::EndedAt.is_null());
@@ -604,7 +616,7 @@ pub(crate) fn to_workload(
             .cloned()
             .ok_or_else(|| ControlError::Corrupt(format!("project {}", w.project_id)))?,
         kind: kind_of(&w.kind)?,
-        pools: Vec::new(),
+        pools: pools_of(&w.node_pools)?,
         pods: u32::try_from(w.pods).unwrap_or(1),
         min_pods: u32::try_from(w.min_pods).unwrap_or(1),
         gpu: gpu_of(&w.gpu_kind, w.gpu_amount)?,

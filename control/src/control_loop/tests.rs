@@ -37,6 +37,7 @@ fn training(rota: &Rota, name: &str, project: &str, gpus: f64, secs: Option<i64>
             ..WorkloadCreationRequest::default()
         },
         duration_secs: secs,
+        distributed: None,
     }
 }
 

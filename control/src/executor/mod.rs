@@ -80,6 +80,31 @@ pub struct PodStart {
     pub duration_secs: Option<i64>,
     /// Where its output goes.
     pub log_path: std::path::PathBuf,
+    /// A distributed training's pod: where it finds the others.
+    pub rendezvous: Option<Rendezvous>,
+}
+
+/// Where the pods of a distributed training find each other, in the names PyTorch's
+/// `torchrun` (and `torch.distributed`'s `env://`) read: `MASTER_ADDR`, `MASTER_PORT`,
+/// `WORLD_SIZE` and `RANK` (the pod's index).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendezvous {
+    /// The framework (`PyTorch`, `TF`, `MPI`, `XGBoost`, `JAX`).
+    pub framework: String,
+    /// The master pod's address ([`Executor::address`] of its node).
+    pub master_addr: String,
+    /// The port the master listens on, the same for every pod of the workload.
+    pub master_port: u16,
+    /// Pods that run together.
+    pub world_size: u32,
+}
+
+impl Rendezvous {
+    /// The master's port for a workload: one per workload row, so that trainings sharing a
+    /// host do not collide (30000–39999).
+    pub fn port_for(workload_row: i32) -> u16 {
+        30000 + (workload_row.unsigned_abs() % 10000) as u16
+    }
 }
 
 impl PodStart {
@@ -120,6 +145,13 @@ impl PodStart {
         env.insert("ROTA_POD_INDEX".into(), self.pod.to_string());
         env.insert("ROTA_POD_COUNT".into(), self.pod_count.to_string());
         env.insert("ROTA_POD_NAME".into(), self.name.clone());
+        if let Some(r) = &self.rendezvous {
+            env.insert("MASTER_ADDR".into(), r.master_addr.clone());
+            env.insert("MASTER_PORT".into(), r.master_port.to_string());
+            env.insert("WORLD_SIZE".into(), r.world_size.to_string());
+            env.insert("RANK".into(), self.pod.to_string());
+            env.insert("ROTA_DISTRIBUTED_FRAMEWORK".into(), r.framework.clone());
+        }
         env.into_iter().collect()
     }
 }
@@ -356,6 +388,12 @@ pub trait Executor: Send + Sync + Debug {
 
     /// Hands the executor the sink its own watchers report to (the loop calls it once).
     fn attach(&self, _events: &Events) {}
+
+    /// The address the pods of a distributed training reach a pod on `node` at (their
+    /// `MASTER_ADDR`): by default the node's name, which a cluster's hosts resolve.
+    fn address(&self, node: &str) -> String {
+        node.to_owned()
+    }
 
     /// Why this cluster cannot run fractions of a GPU, if it cannot.
     fn fractions(&self) -> Option<String> {

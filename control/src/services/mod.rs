@@ -25,6 +25,7 @@ pub mod cluster;
 mod intake;
 pub mod logs;
 pub mod org;
+pub mod pods;
 pub mod preview;
 pub mod session;
 pub mod throttle;

@@ -1,7 +1,7 @@
 //! "What happens if I submit this": the scheduler run on the current state plus the workload.
 
 use rota_api::wire::{Preview, PreviewOutcome};
-use rota_scheduler::{Config, PendingReason, Workload};
+use rota_scheduler::{Config, MilliGpus, PendingReason, Workload};
 
 use super::Rota;
 use super::workloads::{Checked, Submission, check, scheduler_gpu};
@@ -11,14 +11,17 @@ use crate::error::{ControlError, ControlResult};
 
 /// Runs one cycle on the store's current state with the submission added, and says what it did.
 pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlResult<Preview> {
+    let checked = check(rota, who, sub).await?;
+    let (pods, min_pods) = checked.pods();
     let Checked {
         name,
+        spec,
         project,
         gpu,
         cpu,
         memory,
         ..
-    } = check(rota, who, sub).await?;
+    } = checked;
     let loaded = snapshot::load(&rota.store.db, rota.cluster_id).await?;
     let mut snap = loaded.snapshot;
     let id = snap
@@ -34,9 +37,9 @@ pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlR
         name,
         project: project.name.clone(),
         kind: sub.kind,
-        pools: Vec::new(),
-        pods: 1,
-        min_pods: 1,
+        pools: spec.node_pools,
+        pods,
+        min_pods,
         gpu,
         cpu_millicores: cpu,
         memory_mib: memory,
@@ -58,6 +61,7 @@ pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlR
         .filter(|b| b.workload == id)
         .map(|b| b.placement.node.clone())
         .collect();
+    let bound = nodes.len() as i64;
     nodes.dedup();
     let preemptible = sub.kind.default_preemptible();
     if !nodes.is_empty() {
@@ -76,7 +80,8 @@ pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlR
             gpu,
             reference.get(pool.as_str()).copied().unwrap_or_default(),
         );
-        let over_quota = share.is_some_and(|s| s.allocated + request > s.deserved);
+        let over_quota =
+            share.is_some_and(|s| s.allocated + MilliGpus(request.0 * bound) > s.deserved);
         let mut message = format!("starts now on {}", nodes.join(", "));
         if over_quota {
             message.push_str(if preemptible {

@@ -2,9 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use rota_api::distributed::{self, Gang};
 use rota_api::validate::{self, GpuAsk};
 use rota_api::wire::{
-    AllocatedResources, RequestedResources, WorkloadCreationRequest, WorkloadSpec, WorkloadSummary,
+    AllocatedResources, DistributedAsk, RequestedResources, WorkloadCreationRequest, WorkloadSpec,
+    WorkloadSummary,
 };
 use rota_api::{ApiError, ErrorCode};
 use rota_scheduler::{GpuSlots, WorkloadKind};
@@ -42,10 +44,14 @@ pub struct Submission {
     pub request: WorkloadCreationRequest,
     /// On the simulated cluster, how long it runs (none: until deleted).
     pub duration_secs: Option<i64>,
+    /// A distributed training's framework and workers (none: one pod).
+    pub distributed: Option<DistributedAsk>,
 }
 
-fn kind_name(kind: WorkloadKind) -> &'static str {
+/// The type lists show: Run:ai's `Training`, `Distributed`, `Workspace` or `Inference`.
+fn type_name(kind: WorkloadKind, distributed: bool) -> &'static str {
     match kind {
+        WorkloadKind::Training if distributed => "Distributed",
         WorkloadKind::Training => "Training",
         WorkloadKind::Workspace => "Workspace",
         WorkloadKind::Inference => "Inference",
@@ -69,6 +75,15 @@ pub(crate) struct Checked {
     pub memory: u64,
     /// Its stop grace period, if it sets one.
     pub grace: Option<u32>,
+    /// A distributed training's gang.
+    pub gang: Option<Gang>,
+}
+
+impl Checked {
+    /// Pods it asks for, and the fewest it runs with.
+    pub fn pods(&self) -> (u32, u32) {
+        self.gang.map_or((1, 1), |g| (g.pods, g.min_pods))
+    }
 }
 
 /// Applies `rota_api`'s rules to a submission and checks the caller may use the project.
@@ -175,6 +190,13 @@ pub(crate) async fn check(
         .grace_period_seconds
         .map(|g| validate::grace_period_seconds("spec.gracePeriodSeconds", g))
         .transpose()?;
+    validate::node_pools("spec.nodePools", &spec.node_pools)?;
+    check_pools_exist(rota, &spec.node_pools).await?;
+    let gang = sub
+        .distributed
+        .as_ref()
+        .map(|ask| distributed::check(ask, &spec))
+        .transpose()?;
     require_project_writer(rota, who, project.id, &project.name).await?;
     Ok(Checked {
         name,
@@ -184,7 +206,34 @@ pub(crate) async fn check(
         cpu,
         memory,
         grace,
+        gang,
     })
+}
+
+/// Every pool a submission names is one of the cluster's.
+async fn check_pools_exist(rota: &Rota, pools: &[String]) -> ControlResult<()> {
+    if pools.is_empty() {
+        return Ok(());
+    }
+    let known: Vec<String> = node_pool::Entity::find()
+        .filter(node_pool::Column::ClusterId.eq(rota.cluster_id))
+        .order_by_asc(node_pool::Column::Name)
+        .all(&rota.store.db)
+        .await?
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    match pools.iter().find(|p| !known.contains(p)) {
+        Some(missing) => Err(ApiError::invalid(
+            "spec.nodePools",
+            format!(
+                "node pool {missing} does not exist; the cluster has {}",
+                known.join(", ")
+            ),
+        )
+        .into()),
+        None => Ok(()),
+    }
 }
 
 /// The environment and compute resource of a template, by its id.
@@ -245,6 +294,8 @@ pub async fn submit(
     who: &Principal,
     sub: Submission,
 ) -> ControlResult<WorkloadSummary> {
+    let checked = check(rota, who, &sub).await?;
+    let (pods, min_pods) = checked.pods();
     let Checked {
         name,
         spec,
@@ -253,9 +304,12 @@ pub async fn submit(
         cpu,
         memory,
         grace,
-    } = check(rota, who, &sub).await?;
+        gang,
+    } = checked;
     let (gpu_kind, gpu_amount) = gpu_columns(gpu);
     let env_json = serde_json::to_string(&spec.environment_variables)
+        .map_err(|e| ControlError::Corrupt(e.to_string()))?;
+    let pools_json = serde_json::to_string(&spec.node_pools)
         .map_err(|e| ControlError::Corrupt(e.to_string()))?;
     let now = now_ms();
     let uuid = uuid::Uuid::new_v4().to_string();
@@ -270,8 +324,8 @@ pub async fn submit(
         command: Set(spec.command.clone()),
         args: Set(spec.args.clone()),
         env_json: Set(env_json),
-        pods: Set(1),
-        min_pods: Set(1),
+        pods: Set(pods as i32),
+        min_pods: Set(min_pods as i32),
         gpu_kind: Set(gpu_kind.to_owned()),
         gpu_amount: Set(gpu_amount),
         cpu_millicores: Set(cpu as i64),
@@ -288,6 +342,8 @@ pub async fn submit(
         ended_at: Set(None),
         grace_period_secs: Set(grace.map(|g| g as i32)),
         attempts: Set(0),
+        node_pools: Set(pools_json),
+        framework: Set(gang.map(|g| g.framework.as_str().to_owned())),
     };
     // One transaction for the workload and its `Submitted` event, shared with the submissions
     // queued beside it; the partial unique index on live names refuses a duplicate.
@@ -307,15 +363,18 @@ pub async fn submit(
             e => e,
         })?;
     // What was just written, without reading it back: the submission path stays short.
-    let requested_gpus = match gpu {
+    let per_pod = match gpu {
         GpuAsk::Devices(n) => f64::from(n),
         GpuAsk::Portion(p) => f64::from(p) / 1000.0,
         GpuAsk::MemoryMib(_) => return get(rota, &uuid).await,
     };
+    let requested_gpus = per_pod * f64::from(pods);
     Ok(WorkloadSummary {
         id: uuid,
         name,
-        kind: kind_name(sub.kind).to_owned(),
+        kind: type_name(sub.kind, gang.is_some()).to_owned(),
+        distributed_framework: gang.map(|g| g.framework.as_str().to_owned()),
+        node_pools: spec.node_pools,
         phase: "Pending".into(),
         phase_reason: None,
         project_id: project.id.to_string(),
@@ -329,13 +388,13 @@ pub async fn submit(
         priority: sub.kind.default_priority(),
         preemptible: sub.kind.default_preemptible(),
         running_pods: 0,
-        requested_pods: 1,
+        requested_pods: pods,
         allocated_gpus: 0.0,
         requested_gpus,
         requested_resources: RequestedResources {
             gpu: requested_gpus,
-            cpu: cpu as f64 / 1000.0,
-            cpu_memory: format!("{memory}Mi"),
+            cpu: cpu as f64 / 1000.0 * f64::from(pods),
+            cpu_memory: format!("{}Mi", memory * u64::from(pods)),
         },
         allocated_resources: AllocatedResources { gpu: 0.0 },
         nodes: Vec::new(),
@@ -539,8 +598,20 @@ pub async fn list_page(rota: &Rota, filter: &ListFilter) -> ControlResult<Page> 
     if let Some(phase) = &filter.not_phase {
         q = q.filter(workload::Column::Phase.ne(phase.as_str()));
     }
-    if let Some(kind) = &filter.kind {
-        q = q.filter(workload::Column::Kind.eq(kind.to_lowercase()));
+    // The type lists show: a distributed training is a training with a framework.
+    match filter.kind.as_deref().map(str::to_lowercase).as_deref() {
+        Some("distributed") => {
+            q = q
+                .filter(workload::Column::Kind.eq("training"))
+                .filter(workload::Column::Framework.is_not_null());
+        }
+        Some("training") => {
+            q = q
+                .filter(workload::Column::Kind.eq("training"))
+                .filter(workload::Column::Framework.is_null());
+        }
+        Some(kind) => q = q.filter(workload::Column::Kind.eq(kind)),
+        None => {}
     }
     if let Some(s) = filter.search.as_deref().filter(|s| !s.is_empty()) {
         q = q.filter(workload::Column::Name.contains(s));
@@ -601,6 +672,7 @@ pub async fn runs(rota: &Rota, id: &str) -> ControlResult<WorkloadSpec> {
         command: w.command,
         args: w.args,
         grace_period_seconds: w.grace_period_secs.map(i64::from),
+        node_pools: crate::control_loop::snapshot::pools_of(&w.node_pools)?,
         ..WorkloadSpec::default()
     })
 }
@@ -760,12 +832,15 @@ async fn summarize(
                 .collect();
             node_names.dedup();
             let kind = crate::control_loop::snapshot::kind_of(&w.kind)?;
+            let node_pools = crate::control_loop::snapshot::pools_of(&w.node_pools)?;
             let project = projects.get(&w.project_id);
             let department_id = project.and_then(|p| p.department_id);
             Ok(WorkloadSummary {
                 id: w.uuid,
                 name: w.name,
-                kind: kind_name(kind).to_owned(),
+                kind: type_name(kind, w.framework.is_some()).to_owned(),
+                distributed_framework: w.framework,
+                node_pools,
                 phase: w.phase,
                 // The last cycle's reason; the stored one only until a cycle has run.
                 phase_reason: rota.reasons.get(w.id).or(w.phase_reason),

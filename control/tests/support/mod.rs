@@ -124,6 +124,7 @@ pub fn training(rota: &Rota, name: &str, project: &str, gpus: f64) -> Submission
             ..WorkloadCreationRequest::default()
         },
         duration_secs: None,
+        distributed: None,
     }
 }
 

@@ -117,6 +117,14 @@ pub fn router(rota: Rota) -> Router {
             post(workloads::submit_workspace),
         )
         .route(
+            "/api/v1/workloads/distributed",
+            post(workloads::submit_distributed),
+        )
+        .route(
+            "/api/v1/workloads/distributed/{id}",
+            get(workloads::get_one).delete(workloads::delete),
+        )
+        .route(
             "/api/v1/workloads/trainings/{id}",
             get(workloads::get_one).delete(workloads::delete),
         )
@@ -125,6 +133,7 @@ pub fn router(rota: Rota) -> Router {
             get(workloads::get_one).delete(workloads::delete),
         )
         .route("/api/v1/workloads/{id}/events", get(workloads::events))
+        .route("/api/v1/workloads/{id}/pods", get(workloads::pods))
         .route("/api/v1/workloads/{id}/logs", get(logs::logs))
         .route("/api", any(unknown::not_found))
         .route("/api/{*rest}", any(unknown::not_found))

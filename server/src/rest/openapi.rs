@@ -64,9 +64,11 @@ impl Modify for BearerAuth {
         workloads::list,
         workloads::submit_training,
         workloads::submit_workspace,
+        workloads::submit_distributed,
         workloads::get_one,
         workloads::delete,
         workloads::events,
+        workloads::pods,
         logs::logs,
         workloads::preview_submission,
     )

@@ -5,7 +5,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use rota_api::ApiError;
 use rota_api::validate::{self, FilterOp};
-use rota_api::wire::{Preview, WorkloadCreationRequest, WorkloadSummary};
+use rota_api::wire::{
+    DistributedAsk, DistributedCreationRequest, PodList, Preview, WorkloadCreationRequest,
+    WorkloadSummary,
+};
 use rota_control::services::workloads::{
     self, ListFilter, Page, SortBy, Submission, WorkloadEvent,
 };
@@ -20,11 +23,13 @@ async fn submit(
     caller: Caller,
     kind: WorkloadKind,
     req: WorkloadCreationRequest,
+    distributed: Option<DistributedAsk>,
 ) -> AppResult<(StatusCode, Json<WorkloadSummary>)> {
     let sub = Submission {
         kind,
         request: req,
         duration_secs: None,
+        distributed,
     };
     Ok((
         StatusCode::ACCEPTED,
@@ -39,7 +44,7 @@ pub async fn submit_training(
     caller: Caller,
     Body(req): Body<WorkloadCreationRequest>,
 ) -> AppResult<(StatusCode, Json<WorkloadSummary>)> {
-    submit(&rota, caller, WorkloadKind::Training, req).await
+    submit(&rota, caller, WorkloadKind::Training, req, None).await
 }
 
 #[utoipa::path(post, path = "/api/v1/workloads/workspaces", tag = "workloads", security(("bearer" = [])), request_body = rota_api::wire::WorkloadCreationRequest,
@@ -49,7 +54,18 @@ pub async fn submit_workspace(
     caller: Caller,
     Body(req): Body<WorkloadCreationRequest>,
 ) -> AppResult<(StatusCode, Json<WorkloadSummary>)> {
-    submit(&rota, caller, WorkloadKind::Workspace, req).await
+    submit(&rota, caller, WorkloadKind::Workspace, req, None).await
+}
+
+#[utoipa::path(post, path = "/api/v1/workloads/distributed", tag = "workloads", security(("bearer" = [])), request_body = rota_api::wire::DistributedCreationRequest,
+    responses((status = 202, body = rota_api::wire::WorkloadSummary), (status = 400, description = "Malformed JSON", body = rota_api::ApiError), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 409, description = "Clashes with what exists", body = rota_api::ApiError), (status = 422, description = "A field is wrong; details name it", body = rota_api::ApiError)))]
+pub async fn submit_distributed(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Body(req): Body<DistributedCreationRequest>,
+) -> AppResult<(StatusCode, Json<WorkloadSummary>)> {
+    let (req, ask) = req.split();
+    submit(&rota, caller, WorkloadKind::Training, req, Some(ask)).await
 }
 
 /// Fields `filterBy` accepts on `GET /api/v1/workloads`.
@@ -208,13 +224,25 @@ pub async fn events(
     }))
 }
 
-/// Body of `POST /api/v1/workloads/preview`: a creation request and its type.
+#[utoipa::path(get, path = "/api/v1/workloads/{id}/pods", tag = "workloads", security(("bearer" = [])), params(("id" = String, Path, description = "The id (a UUID, or project/name for workloads)")), responses((status = 200, body = rota_api::wire::PodList), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 404, description = "No such thing", body = rota_api::ApiError)))]
+pub async fn pods(
+    State(rota): State<Rota>,
+    _caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<PodList>> {
+    Ok(Json(PodList {
+        pods: rota_control::services::pods::of_workload(&rota, &id).await?,
+    }))
+}
+
+/// Body of `POST /api/v1/workloads/preview`: a creation request and its type (`training`,
+/// `distributed` with the distributed fields, or `workspace`).
 #[derive(Debug, Deserialize)]
 pub struct PreviewRequest {
     #[serde(rename = "type", default)]
     kind: Option<String>,
     #[serde(flatten)]
-    request: WorkloadCreationRequest,
+    request: DistributedCreationRequest,
 }
 
 #[utoipa::path(post, path = "/api/v1/workloads/preview", tag = "workloads", security(("bearer" = [])), request_body = rota_api::wire::WorkloadCreationRequest,
@@ -224,21 +252,24 @@ pub async fn preview_submission(
     caller: Caller,
     Body(req): Body<PreviewRequest>,
 ) -> AppResult<Json<Preview>> {
-    let kind = match req.kind.as_deref().unwrap_or("training") {
-        "training" | "Training" => WorkloadKind::Training,
-        "workspace" | "Workspace" => WorkloadKind::Workspace,
+    let (request, ask) = req.request.split();
+    let (kind, distributed) = match req.kind.as_deref().unwrap_or("training") {
+        "training" | "Training" => (WorkloadKind::Training, None),
+        "distributed" | "Distributed" => (WorkloadKind::Training, Some(ask)),
+        "workspace" | "Workspace" => (WorkloadKind::Workspace, None),
         other => {
             return Err(ApiError::invalid(
                 "type",
-                format!("{other:?} is not a workload type; use training or workspace"),
+                format!("{other:?} is not a workload type; use training, distributed or workspace"),
             )
             .into());
         }
     };
     let sub = Submission {
         kind,
-        request: req.request,
+        request,
         duration_secs: None,
+        distributed,
     };
     Ok(Json(preview::preview(&rota, &caller.0, &sub).await?))
 }

@@ -47,6 +47,32 @@ impl Api {
             .expect("GET")
     }
 
+    /// POSTs JSON; answers the status and the body.
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// DELETEs; answers the status.
+    pub async fn delete(&self, path: &str) -> u16 {
+        self.client
+            .delete(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("DELETE")
+            .status()
+            .as_u16()
+    }
+
     pub async fn workload(&self, project_name: &str) -> Value {
         let id = project_name.replace('/', "%2F");
         self.get(&format!("/api/v1/workloads/trainings/{id}"))

@@ -329,6 +329,11 @@ impl Executor for Local {
         "local"
     }
 
+    /// Every pod runs on this host (containers on the host's network).
+    fn address(&self, _node: &str) -> String {
+        "127.0.0.1".into()
+    }
+
     fn start(&self, pod: PodStart, events: &Events) {
         let this = self.clone();
         let events = events.clone();

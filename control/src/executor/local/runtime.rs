@@ -92,6 +92,12 @@ impl Runtime {
                 }
             }
         }
+        // A distributed training's pods find their master at 127.0.0.1 (Local::address): they
+        // share the host's network.
+        if pod.rendezvous.is_some() {
+            argv.push("--network".into());
+            argv.push("host".into());
+        }
         if pod.cpu_millicores > 0 {
             argv.push("--cpus".into());
             argv.push(format!("{}", pod.cpu_millicores as f64 / 1000.0));
@@ -173,6 +179,7 @@ mod tests {
             env: vec![("EPOCHS".into(), "3".into())],
             duration_secs: None,
             log_path: "/tmp/x.log".into(),
+            rendezvous: None,
         }
     }
 

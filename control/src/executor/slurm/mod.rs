@@ -643,6 +643,7 @@ mod tests {
             env: vec![("MSG".into(), "it's here".into())],
             duration_secs: None,
             log_path: "/data/logs/u/pod-0-1.log".into(),
+            rendezvous: None,
         }
     }
 

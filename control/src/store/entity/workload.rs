@@ -41,6 +41,11 @@ pub struct Model {
     pub grace_period_secs: Option<i32>,
     /// How many times it was bound: the next start's attempt number.
     pub attempts: i32,
+    /// Node pools it may run in, in order of preference (JSON list; empty = any).
+    #[sea_orm(column_type = "Text")]
+    pub node_pools: String,
+    /// A distributed training's framework (`PyTorch`, `TF`, `MPI`, `XGBoost`, `JAX`).
+    pub framework: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
