@@ -10,6 +10,7 @@ use rota_api::{ApiError, ErrorCode};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
 
+use crate::revocations::TokenFacts;
 use crate::store::settings;
 
 /// How long a token is valid, in seconds.
@@ -124,6 +125,16 @@ struct Claims {
     role: Role,
     iat: i64,
     exp: i64,
+    /// The token's id: signing out revokes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    jti: Option<String>,
+    /// The application it was issued to (its row id): deleting it, or rotating its secret,
+    /// revokes its tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cid: Option<i32>,
+    /// When it was issued, in ms (a revocation at the same second refuses only what came before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iat_ms: Option<i64>,
 }
 
 /// Hashes a password or a secret for storage.
@@ -188,12 +199,27 @@ impl Signer {
 
     /// A token for `principal`, valid for [`TOKEN_LIFETIME_SECS`].
     pub fn issue(&self, principal: &Principal, now_secs: i64) -> Result<String, ApiError> {
+        self.issue_for(principal, None, now_secs * 1000)
+    }
+
+    /// A token for `principal` (signed in as the application `credential`, if any), with an id
+    /// of its own, valid for [`TOKEN_LIFETIME_SECS`] from `now_ms`.
+    pub fn issue_for(
+        &self,
+        principal: &Principal,
+        credential: Option<i32>,
+        now_ms: i64,
+    ) -> Result<String, ApiError> {
+        let now_secs = now_ms.div_euclid(1000);
         let claims = Claims {
             sub: principal.name.clone(),
             uid: principal.user_id,
             role: principal.role,
             iat: now_secs,
             exp: now_secs + TOKEN_LIFETIME_SECS,
+            jti: Some(uuid::Uuid::new_v4().simple().to_string()),
+            cid: credential,
+            iat_ms: Some(now_ms),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|_| ApiError::new(ErrorCode::Internal, "could not sign the token"))
@@ -201,6 +227,11 @@ impl Signer {
 
     /// The principal of a valid, unexpired token.
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        self.verify_facts(token).map(|(p, _)| p)
+    }
+
+    /// The principal of a valid, unexpired token, and what revocation needs to know of it.
+    pub fn verify_facts(&self, token: &str) -> Result<(Principal, TokenFacts), ApiError> {
         let data = jsonwebtoken::decode::<Claims>(
             token,
             &self.decoding,
@@ -215,11 +246,22 @@ impl Signer {
             };
             ApiError::new(ErrorCode::Unauthorized, why)
         })?;
-        Ok(Principal {
-            user_id: data.claims.uid,
-            name: data.claims.sub,
-            role: data.claims.role,
-        })
+        let c = data.claims;
+        let facts = TokenFacts {
+            id: c.jti,
+            user_id: c.uid,
+            credential_id: c.cid,
+            issued_at_ms: c.iat_ms.unwrap_or(c.iat * 1000),
+            expires_at: c.exp,
+        };
+        Ok((
+            Principal {
+                user_id: c.uid,
+                name: c.sub,
+                role: c.role,
+            },
+            facts,
+        ))
     }
 }
 

@@ -12,6 +12,7 @@ pub mod error;
 pub mod executor;
 pub mod logs;
 pub mod metrics;
+pub mod revocations;
 pub mod seed;
 pub mod services;
 pub mod store;

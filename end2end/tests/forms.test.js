@@ -66,10 +66,16 @@ test('a refused form shows the reason and keeps the input', async () => {
     assert.equal(await compute.locator('button:text("CREATE COMPUTE RESOURCE")').isDisabled(), true);
     assert.equal(await compute.locator('input[name="name"]').inputValue(), 'one-gpu');
 
-    // Keyboard only: sign out is reachable and works.
+    // Keyboard only: sign out is reachable and works — and it ends the session for real: the
+    // token the cookie held no longer opens the API.
+    const session = (await page.context().cookies()).find((c) => c.name === 'rota_session');
+    assert.ok(session, 'a session cookie');
+    const withSession = () => fetch(`${rota.base}/api/v1/org-unit/projects`, { headers: { authorization: `Bearer ${session.value}` } });
+    assert.equal((await withSession()).status, 200);
     await page.locator('header button:text("Sign out")').focus();
     await page.keyboard.press('Enter');
     await page.locator('h1:text("Sign in to Rota")').waitFor({ timeout: 10_000 });
+    assert.equal((await withSession()).status, 401, 'the signed-out token is refused');
     // The refusals above answer 401 and 409, which Chromium logs; nothing else may be logged.
     const unexpected = errors.filter((e) => !/status of (401|409) /.test(e));
     assert.deepEqual(unexpected, [], `console errors: ${errors.join('\n')}`);

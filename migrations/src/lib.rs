@@ -8,6 +8,7 @@ mod m20261130_000002_live_name_order;
 mod m20261202_000001_pod_lifecycle;
 mod m20261202_000002_environment_command;
 mod m20261202_000003_distributed;
+mod m20261202_000004_revocations;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_pod_lifecycle::Migration),
             Box::new(m20261202_000002_environment_command::Migration),
             Box::new(m20261202_000003_distributed::Migration),
+            Box::new(m20261202_000004_revocations::Migration),
         ]
     }
 }

@@ -25,8 +25,8 @@ pub(crate) mod ssr {
         })
     }
 
-    /// The signed-in user, from the session cookie, or none.
-    pub fn signed_in(rota: &Rota) -> Option<Principal> {
+    /// The session cookie's token, if the request has one.
+    pub fn session_cookie_token() -> Option<String> {
         let parts = leptos::prelude::use_context::<http::request::Parts>()?;
         parts
             .headers
@@ -34,7 +34,12 @@ pub(crate) mod ssr {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .find_map(session_token)
-            .and_then(|token| rota.authenticate(token).ok())
+            .map(str::to_owned)
+    }
+
+    /// The signed-in user, from the session cookie, or none.
+    pub fn signed_in(rota: &Rota) -> Option<Principal> {
+        session_cookie_token().and_then(|token| rota.authenticate(&token).ok())
     }
 
     /// The services and the signed-in user; refuses when nobody is signed in.

@@ -59,10 +59,20 @@ pub async fn sign_in(username: String, password: String) -> Result<(), UiError> 
     Ok(())
 }
 
-/// Forgets the session.
+/// Ends the session: its token stops working (here and in any other tab or client that copied
+/// it), and the browser forgets it.
 #[server]
 pub async fn sign_out() -> Result<(), UiError> {
     use rota_control::auth::session_cookie;
+    if let Some(token) = super::ssr::session_cookie_token() {
+        let rota = super::ssr::rota()?;
+        // A session that is no longer valid has nothing left to end; the cookie goes anyway.
+        if rota.authenticate(&token).is_ok() {
+            rota_control::services::session::sign_out(&rota, &token)
+                .await
+                .map_err(super::ssr::ui)?;
+        }
+    }
     set_cookie(&session_cookie(None, over_https()));
     leptos_axum::redirect("/signin");
     Ok(())

@@ -11,6 +11,7 @@ use super::org::find_project;
 use super::{Rota, require_admin};
 use crate::auth::{Principal, Role, hash_secret, random_secret};
 use crate::error::{ControlError, ControlResult};
+use crate::revocations::{Revocations, Revoke};
 use crate::store::entity::{credential, user, user_project};
 use crate::time::{now_ms, rfc3339};
 
@@ -319,8 +320,8 @@ fn application_of(
     })
 }
 
-/// A new secret for an application, shown once; the old one stops working at once (tokens
-/// already issued run out). Its owner or an admin may.
+/// A new secret for an application, shown once; the old one stops working at once, and so do
+/// the tokens issued with it. Its owner or an admin may.
 pub async fn rotate_app_secret(
     rota: &Rota,
     who: &Principal,
@@ -333,6 +334,11 @@ pub async fn rotate_app_secret(
     let mut row: credential::ActiveModel = c.clone().into();
     row.secret_hash = Set(hash);
     credential::Entity::update(row).exec(&txn).await?;
+    let revoked = Revoke::Credential {
+        id: c.id,
+        at_ms: now_ms(),
+    };
+    Revocations::write(&txn, &revoked).await?;
     let owner = match c.user_id {
         Some(uid) => user::Entity::find_by_id(uid)
             .one(&txn)
@@ -341,6 +347,7 @@ pub async fn rotate_app_secret(
         None => None,
     };
     txn.commit().await?;
+    rota.revocations.apply(&revoked);
     application_of(c, owner, Some(secret))
 }
 
@@ -365,11 +372,60 @@ async fn owned_app(
     Ok(c)
 }
 
-/// Revokes an application: its secret stops working at once (tokens already issued run out).
+/// Revokes an application: its secret and the tokens issued with it stop working at once.
 pub async fn delete_app(rota: &Rota, who: &Principal, id: &str) -> ControlResult<()> {
     let txn = rota.store.write().await?;
     let c = owned_app(&txn, who, id).await?;
     credential::Entity::delete_by_id(c.id).exec(&txn).await?;
+    let revoked = Revoke::Credential {
+        id: c.id,
+        at_ms: now_ms(),
+    };
+    Revocations::write(&txn, &revoked).await?;
     txn.commit().await?;
+    rota.revocations.apply(&revoked);
+    Ok(())
+}
+
+/// Deletes a user (admin only; not oneself): their project memberships and applications go
+/// with them, and every token of theirs or of their applications stops working at once. Their
+/// workloads stay (they belong to projects).
+pub async fn delete_user(rota: &Rota, who: &Principal, id: &str) -> ControlResult<()> {
+    require_admin(who)?;
+    let missing = || ApiError::not_found(format!("user {id} does not exist"));
+    let uid: i32 = id.parse().map_err(|_| missing())?;
+    if who.user_id == Some(uid) {
+        return Err(ApiError::conflict("you cannot delete yourself; ask another admin").into());
+    }
+    let txn = rota.store.write().await?;
+    let u = user::Entity::find_by_id(uid)
+        .one(&txn)
+        .await?
+        .ok_or_else(missing)?;
+    let at_ms = now_ms();
+    let mut revoked = vec![Revoke::User { id: u.id, at_ms }];
+    for c in credential::Entity::find()
+        .filter(credential::Column::UserId.eq(u.id))
+        .all(&txn)
+        .await?
+    {
+        revoked.push(Revoke::Credential { id: c.id, at_ms });
+    }
+    credential::Entity::delete_many()
+        .filter(credential::Column::UserId.eq(u.id))
+        .exec(&txn)
+        .await?;
+    user_project::Entity::delete_many()
+        .filter(user_project::Column::UserId.eq(u.id))
+        .exec(&txn)
+        .await?;
+    user::Entity::delete_by_id(u.id).exec(&txn).await?;
+    for r in &revoked {
+        Revocations::write(&txn, r).await?;
+    }
+    txn.commit().await?;
+    for r in &revoked {
+        rota.revocations.apply(r);
+    }
     Ok(())
 }

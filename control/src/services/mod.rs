@@ -14,6 +14,7 @@ use crate::error::{ControlError, ControlResult};
 use crate::executor::Executor;
 use crate::logs::Logs;
 use crate::metrics::Metrics;
+use crate::revocations::Revocations;
 use crate::seed::{self, Seeded};
 use crate::store::Store;
 use crate::store::entity::{cluster as cluster_row, department, project, user_project};
@@ -49,6 +50,8 @@ pub struct Rota {
     pub cluster_name: String,
     /// Slows down password guessing.
     pub throttle: Arc<throttle::Throttle>,
+    /// Tokens refused before they expire.
+    pub revocations: Arc<Revocations>,
     /// What the scheduling loop measured.
     pub metrics: Metrics,
     /// Why each workload waits, as the last cycle said.
@@ -78,6 +81,7 @@ impl Rota {
     ) -> ControlResult<(Rota, Control, Seeded)> {
         let seeded = seed::seed(&store, file, admin_password).await?;
         let signer = Signer::load_or_create(&store.db).await?;
+        let revocations = Revocations::load(&store.db, chrono::Utc::now().timestamp()).await?;
         let c = cluster_row::Entity::find_by_id(seeded.cluster_id)
             .one(&store.db)
             .await?
@@ -103,6 +107,7 @@ impl Rota {
             cluster_uuid: c.uuid,
             cluster_name: c.name,
             throttle: Arc::default(),
+            revocations: Arc::new(revocations),
             metrics,
             reasons,
             logs,
@@ -145,9 +150,13 @@ impl Rota {
         self.wake.changed(crate::control_loop::Change::Organization);
     }
 
-    /// The principal behind a bearer token.
+    /// The principal behind a bearer token that is neither expired nor revoked.
     pub fn authenticate(&self, token: &str) -> Result<Principal, ApiError> {
-        self.signer.verify(token)
+        let (principal, facts) = self.signer.verify_facts(token)?;
+        match self.revocations.refuses(&facts) {
+            Some(why) => Err(ApiError::new(ErrorCode::Unauthorized, why)),
+            None => Ok(principal),
+        }
     }
 }
 

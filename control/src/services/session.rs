@@ -12,6 +12,7 @@ use super::Rota;
 use super::throttle::{Key, MAX_FAILURES, WINDOW};
 use crate::auth::{Principal, Role, hash_secret, verify_secret};
 use crate::error::{ControlError, ControlResult};
+use crate::revocations::{Revocations, Revoke};
 use crate::store::entity::{credential, user};
 
 fn wrong() -> ControlError {
@@ -59,6 +60,8 @@ pub async fn token(
         keys.extend(from.map(Key::Address));
         keys
     };
+    // The application signed in as, when it is one: its tokens go when it does.
+    let mut credential = None;
     let principal = match req.grant_type.as_str() {
         "password" => {
             let (Some(username), Some(password)) = (&req.username, &req.password) else {
@@ -119,6 +122,7 @@ pub async fn token(
             rota.throttle.succeeded(&keys[0]);
             let role = Role::parse(&c.role)
                 .ok_or_else(|| ControlError::Corrupt(format!("role {:?}", c.role)))?;
+            credential = Some(c.id);
             Principal {
                 user_id: c.user_id,
                 name: c.name,
@@ -135,8 +139,32 @@ pub async fn token(
             .into());
         }
     };
-    let access_token = rota
-        .signer
-        .issue(&principal, chrono::Utc::now().timestamp())?;
+    let access_token = rota.signer.issue_for(
+        &principal,
+        credential,
+        chrono::Utc::now().timestamp_millis(),
+    )?;
     Ok(TokenResponse { access_token })
+}
+
+/// Signs out: the token stops working at once, here and after a restart. A token that is not
+/// valid (expired, revoked, not Rota's) has nothing left to end.
+pub async fn sign_out(rota: &Rota, token: &str) -> ControlResult<()> {
+    let (_, facts) = rota.signer.verify_facts(token)?;
+    let Some(id) = facts.id else {
+        return Err(ApiError::invalid(
+            "token",
+            "this token was issued before tokens could be signed out; it ends when it expires",
+        )
+        .into());
+    };
+    let revoked = Revoke::Token {
+        id,
+        expires_at: facts.expires_at,
+    };
+    let txn = rota.store.write().await?;
+    Revocations::write(&txn, &revoked).await?;
+    txn.commit().await?;
+    rota.revocations.apply(&revoked);
+    Ok(())
 }

@@ -9,6 +9,7 @@ use rota_control::services::Rota;
 use rota_control::services::access::{self, Application, User};
 use serde::Deserialize;
 
+use super::caller::BearerToken;
 use super::{AppResult, Body, Caller};
 
 /// Body of an application's creation.
@@ -129,4 +130,23 @@ pub async fn create_user(
 #[utoipa::path(get, path = "/api/v1/users", tag = "auth", security(("bearer" = [])), responses((status = 200, body = Vec<rota_control::services::access::User>), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError)))]
 pub async fn list_users(State(rota): State<Rota>, caller: Caller) -> AppResult<Json<Vec<User>>> {
     Ok(Json(access::list_users(&rota, &caller.0).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "auth", security(("bearer" = [])), params(("id" = String, Path, description = "The user's id")), responses((status = 204, description = "Deleted: their applications too, and every token of theirs stops working"), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError), (status = 404, description = "No such thing", body = rota_api::ApiError), (status = 409, description = "One's own user", body = rota_api::ApiError)))]
+pub async fn delete_user(
+    State(rota): State<Rota>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    access::delete_user(&rota, &caller.0, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(post, path = "/api/v1/logout", tag = "auth", security(("bearer" = [])), responses((status = 204, description = "Signed out: the token no longer works"), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 422, description = "A token too old to be signed out", body = rota_api::ApiError)))]
+pub async fn logout(
+    State(rota): State<Rota>,
+    BearerToken(token): BearerToken,
+) -> AppResult<StatusCode> {
+    rota_control::services::session::sign_out(&rota, &token).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

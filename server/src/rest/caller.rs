@@ -32,25 +32,45 @@ impl FromRequestParts<Rota> for Caller {
         {
             return Ok(Caller(rota.authenticate(token)?));
         }
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                AppError::from(ApiError::new(
-                    ErrorCode::Unauthorized,
-                    "sign in first: send Authorization: Bearer <token> (POST /api/v1/token)",
-                ))
-            })?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .ok_or_else(|| {
-                AppError::from(ApiError::new(
-                    ErrorCode::Unauthorized,
-                    "the Authorization header must be Bearer <token>",
-                ))
-            })?;
-        Ok(Caller(rota.authenticate(token.trim())?))
+        Ok(Caller(rota.authenticate(bearer(parts)?)?))
     }
+}
+
+/// The bearer token of a request (`Authorization: Bearer <token>`), valid and not revoked:
+/// what signing out ends.
+#[derive(Debug, Clone)]
+pub struct BearerToken(pub String);
+
+impl FromRequestParts<Rota> for BearerToken {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, rota: &Rota) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        rota.authenticate(token)?;
+        Ok(BearerToken(token.to_owned()))
+    }
+}
+
+/// The token in the `Authorization` header.
+fn bearer(parts: &Parts) -> Result<&str, AppError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            AppError::from(ApiError::new(
+                ErrorCode::Unauthorized,
+                "sign in first: send Authorization: Bearer <token> (POST /api/v1/token)",
+            ))
+        })?;
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .ok_or_else(|| {
+            AppError::from(ApiError::new(
+                ErrorCode::Unauthorized,
+                "the Authorization header must be Bearer <token>",
+            ))
+        })
 }

@@ -53,6 +53,8 @@ pub fn router(rota: Rota) -> Router {
             post(access::rotate_app_secret),
         )
         .route("/api/v1/me/password", post(access::change_password))
+        .route("/api/v1/logout", post(access::logout))
+        .route("/api/v1/users/{id}", delete(access::delete_user))
         .route(
             "/api/v1/users",
             post(access::create_user).get(access::list_users),

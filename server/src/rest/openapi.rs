@@ -34,6 +34,8 @@ impl Modify for BearerAuth {
         access::delete_app,
         access::rotate_app_secret,
         access::change_password,
+        access::logout,
+        access::delete_user,
         access::create_user_app,
         access::create_user,
         access::list_users,

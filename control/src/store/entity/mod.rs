@@ -11,6 +11,7 @@ pub mod node_pool;
 pub mod pod;
 pub mod project;
 pub mod quota;
+pub mod revocation;
 pub mod setting;
 pub mod user;
 pub mod user_project;
