@@ -205,3 +205,83 @@ async fn signing_out_and_deleting_end_tokens_at_once_and_after_a_restart() {
     assert_eq!(http.works(&admin).await, 200);
     assert_eq!(http.works(&other_session).await, 200);
 }
+
+/// The `kid` in a token's header.
+fn key_id(token: &str) -> String {
+    use base64::Engine;
+    let header = token.split('.').next().expect("header");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .expect("base64");
+    let v: Value = serde_json::from_slice(&bytes).expect("JSON");
+    v["kid"].as_str().expect("kid").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotating_the_signing_key_logs_nobody_out_until_it_is_rotated_again() {
+    let store = TestStore::sqlite();
+    let mut server = Server::start(&store.url).await;
+    let http = Http {
+        client: reqwest::Client::new(),
+        base: server.base.clone(),
+    };
+    let admin = http.password("admin", ADMIN_PASSWORD).await;
+    assert_eq!(key_id(&admin), "1");
+    let (status, _) = http
+        .send(
+            "POST",
+            "/api/v1/users",
+            &admin,
+            Some(json!({"username": "vic", "password": "vic-pass-1", "role": "viewer"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let viewer = http.password("vic", "vic-pass-1").await;
+    let (status, _) = http
+        .send("POST", "/api/v1/token-signing-key", &viewer, None)
+        .await;
+    assert_eq!(status, 403, "only an admin rotates the key");
+
+    let (status, body) = http
+        .send("POST", "/api/v1/token-signing-key", &admin, None)
+        .await;
+    assert_eq!((status, body["keyId"].as_str()), (200, Some("2")));
+    let second = http.password("admin", ADMIN_PASSWORD).await;
+    assert_eq!(key_id(&second), "2");
+    assert_eq!(
+        http.works(&admin).await,
+        200,
+        "the previous key still verifies"
+    );
+    assert_eq!(http.works(&viewer).await, 200);
+
+    // The keys are in the store: a restart keeps both.
+    server.kill();
+    server = Server::start(&store.url).await;
+    let http = Http {
+        client: reqwest::Client::new(),
+        base: server.base.clone(),
+    };
+    assert_eq!(http.works(&admin).await, 200);
+    assert_eq!(http.works(&second).await, 200);
+
+    // A second rotation retires the first key.
+    let (status, body) = http
+        .send("POST", "/api/v1/token-signing-key", &second, None)
+        .await;
+    assert_eq!((status, body["keyId"].as_str()), (200, Some("3")));
+    let res = http
+        .client
+        .get(format!("{}/api/v1/org-unit/projects", http.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(res.status().as_u16(), 401);
+    let body: Value = res.json().await.expect("JSON");
+    assert_eq!(
+        body["message"],
+        "the token was signed with a key that has since been replaced; sign in again"
+    );
+    assert_eq!(http.works(&second).await, 200);
+}

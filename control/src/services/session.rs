@@ -147,6 +147,19 @@ pub async fn token(
     Ok(TokenResponse { access_token })
 }
 
+/// A new token signing key (admin only): new tokens are signed with it, tokens signed with the
+/// key it replaces go on working until they expire, tokens of any older key stop. Answers the
+/// new key's id (the `kid` of tokens signed with it).
+pub async fn rotate_signing_key(rota: &Rota, who: &Principal) -> ControlResult<String> {
+    super::require_admin(who)?;
+    let txn = rota.store.write().await?;
+    let (id, key) = rota.signer.rotate(&txn).await?;
+    txn.commit().await?;
+    rota.signer.adopt(key);
+    tracing::info!(key = %id, by = %who.name, "the token signing key was rotated");
+    Ok(id)
+}
+
 /// Signs out: the token stops working at once, here and after a restart. A token that is not
 /// valid (expired, revoked, not Rota's) has nothing left to end.
 pub async fn sign_out(rota: &Rota, token: &str) -> ControlResult<()> {

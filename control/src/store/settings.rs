@@ -22,3 +22,17 @@ pub async fn insert(db: &impl ConnectionTrait, key: &str, value: &str) -> Result
     .await?;
     Ok(())
 }
+
+/// Sets `key`, inserting it or replacing its value.
+pub async fn set(db: &impl ConnectionTrait, key: &str, value: &str) -> Result<(), DbErr> {
+    let row = setting::ActiveModel {
+        key: Set(key.to_owned()),
+        value: Set(value.to_owned()),
+    };
+    if get(db, key).await?.is_some() {
+        setting::Entity::update(row).exec(db).await?;
+    } else {
+        setting::Entity::insert(row).exec(db).await?;
+    }
+    Ok(())
+}

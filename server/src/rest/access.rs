@@ -150,3 +150,20 @@ pub async fn logout(
     rota_control::services::session::sign_out(&rota, &token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Body of `POST /api/v1/token-signing-key`'s answer.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SigningKey {
+    /// The new key's id: the `kid` in the header of tokens it signs.
+    key_id: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/token-signing-key", tag = "auth", security(("bearer" = [])), responses((status = 200, body = SigningKey, description = "A new key signs from now on; tokens of the key it replaced go on working until they expire, older ones stop"), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not allowed for this role", body = rota_api::ApiError)))]
+pub async fn rotate_signing_key(
+    State(rota): State<Rota>,
+    caller: Caller,
+) -> AppResult<Json<SigningKey>> {
+    let key_id = rota_control::services::session::rotate_signing_key(&rota, &caller.0).await?;
+    Ok(Json(SigningKey { key_id }))
+}

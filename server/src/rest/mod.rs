@@ -54,6 +54,10 @@ pub fn router(rota: Rota) -> Router {
         )
         .route("/api/v1/me/password", post(access::change_password))
         .route("/api/v1/logout", post(access::logout))
+        .route(
+            "/api/v1/token-signing-key",
+            post(access::rotate_signing_key),
+        )
         .route("/api/v1/users/{id}", delete(access::delete_user))
         .route(
             "/api/v1/users",

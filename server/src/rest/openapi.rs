@@ -35,6 +35,7 @@ impl Modify for BearerAuth {
         access::rotate_app_secret,
         access::change_password,
         access::logout,
+        access::rotate_signing_key,
         access::delete_user,
         access::create_user_app,
         access::create_user,

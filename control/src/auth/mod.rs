@@ -1,22 +1,19 @@
-//! Sign-in: password hashes (argon2), roles, and bearer tokens (HS256 JWTs signed with a key kept
-//! in the store, so that tokens stay valid across restarts).
+//! Sign-in: password hashes (argon2), roles, the session cookie, and bearer tokens ([`Signer`]:
+//! HS256 JWTs signed with keys kept in the store, so that tokens stay valid across restarts).
 
 use std::net::IpAddr;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rota_api::{ApiError, ErrorCode};
-use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
 
-use crate::revocations::TokenFacts;
-use crate::store::settings;
+mod signer;
+
+pub use signer::Signer;
 
 /// How long a token is valid, in seconds.
 pub const TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
-
-const SIGNING_KEY: &str = "token_signing_key";
 
 /// The cookie the web app keeps its bearer token in (HttpOnly, SameSite=Lax).
 pub const SESSION_COOKIE: &str = "rota_session";
@@ -118,25 +115,6 @@ pub struct Principal {
     pub role: Role,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Claims {
-    sub: String,
-    uid: Option<i32>,
-    role: Role,
-    iat: i64,
-    exp: i64,
-    /// The token's id: signing out revokes it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    jti: Option<String>,
-    /// The application it was issued to (its row id): deleting it, or rotating its secret,
-    /// revokes its tokens.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    cid: Option<i32>,
-    /// When it was issued, in ms (a revocation at the same second refuses only what came before).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    iat_ms: Option<i64>,
-}
-
 /// Hashes a password or a secret for storage.
 pub fn hash_secret(secret: &str) -> Result<String, ApiError> {
     let salt = SaltString::encode_b64(uuid::Uuid::new_v4().as_bytes())
@@ -161,110 +139,6 @@ pub fn random_secret() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// Signs and checks tokens.
-#[derive(Clone)]
-pub struct Signer {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-}
-
-impl std::fmt::Debug for Signer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Signer(..)")
-    }
-}
-
-impl Signer {
-    /// The store's signing key, made on first use.
-    pub async fn load_or_create(db: &impl ConnectionTrait) -> Result<Self, DbErr> {
-        let key = match settings::get(db, SIGNING_KEY).await? {
-            Some(k) => k,
-            None => {
-                let k = format!("{}{}", random_secret(), random_secret());
-                settings::insert(db, SIGNING_KEY, &k).await?;
-                k
-            }
-        };
-        Signer::from_key(key.as_bytes()).map_err(|e| DbErr::Custom(e.message))
-    }
-
-    /// A signer over a given key (tests).
-    pub fn from_key(key: &[u8]) -> Result<Self, ApiError> {
-        let unusable = |_| ApiError::new(ErrorCode::Internal, "the token signing key is unusable");
-        Ok(Signer {
-            encoding: EncodingKey::from_secret(key).map_err(unusable)?,
-            decoding: DecodingKey::from_secret(key).map_err(unusable)?,
-        })
-    }
-
-    /// A token for `principal`, valid for [`TOKEN_LIFETIME_SECS`].
-    pub fn issue(&self, principal: &Principal, now_secs: i64) -> Result<String, ApiError> {
-        self.issue_for(principal, None, now_secs * 1000)
-    }
-
-    /// A token for `principal` (signed in as the application `credential`, if any), with an id
-    /// of its own, valid for [`TOKEN_LIFETIME_SECS`] from `now_ms`.
-    pub fn issue_for(
-        &self,
-        principal: &Principal,
-        credential: Option<i32>,
-        now_ms: i64,
-    ) -> Result<String, ApiError> {
-        let now_secs = now_ms.div_euclid(1000);
-        let claims = Claims {
-            sub: principal.name.clone(),
-            uid: principal.user_id,
-            role: principal.role,
-            iat: now_secs,
-            exp: now_secs + TOKEN_LIFETIME_SECS,
-            jti: Some(uuid::Uuid::new_v4().simple().to_string()),
-            cid: credential,
-            iat_ms: Some(now_ms),
-        };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(|_| ApiError::new(ErrorCode::Internal, "could not sign the token"))
-    }
-
-    /// The principal of a valid, unexpired token.
-    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
-        self.verify_facts(token).map(|(p, _)| p)
-    }
-
-    /// The principal of a valid, unexpired token, and what revocation needs to know of it.
-    pub fn verify_facts(&self, token: &str) -> Result<(Principal, TokenFacts), ApiError> {
-        let data = jsonwebtoken::decode::<Claims>(
-            token,
-            &self.decoding,
-            &Validation::new(Algorithm::HS256),
-        )
-        .map_err(|e| {
-            let why = match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                    "the token has expired; sign in again"
-                }
-                _ => "the token is not valid; sign in again",
-            };
-            ApiError::new(ErrorCode::Unauthorized, why)
-        })?;
-        let c = data.claims;
-        let facts = TokenFacts {
-            id: c.jti,
-            user_id: c.uid,
-            credential_id: c.cid,
-            issued_at_ms: c.iat_ms.unwrap_or(c.iat * 1000),
-            expires_at: c.exp,
-        };
-        Ok((
-            Principal {
-                user_id: c.uid,
-                name: c.sub,
-                role: c.role,
-            },
-            facts,
-        ))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,32 +152,6 @@ mod tests {
         assert_eq!(client_addr(header, Some(peer), true), Some(client));
         assert_eq!(client_addr(Some("garbage"), Some(peer), true), Some(peer));
         assert_eq!(client_addr(None, None, true), None);
-    }
-
-    fn admin() -> Principal {
-        Principal {
-            user_id: Some(1),
-            name: "admin".into(),
-            role: Role::Admin,
-        }
-    }
-
-    #[test]
-    fn a_token_names_its_principal_until_it_expires() {
-        let signer = Signer::from_key(b"k").expect("key");
-        let now = chrono::Utc::now().timestamp();
-        let token = signer.issue(&admin(), now).expect("signs");
-        assert_eq!(signer.verify(&token).expect("valid"), admin());
-        let old = signer
-            .issue(&admin(), now - 2 * TOKEN_LIFETIME_SECS)
-            .expect("signs");
-        assert!(signer.verify(&old).unwrap_err().message.contains("expired"));
-        assert!(
-            Signer::from_key(b"other")
-                .expect("key")
-                .verify(&token)
-                .is_err()
-        );
     }
 
     #[test]
