@@ -33,6 +33,8 @@ async fn serve() -> anyhow::Result<()> {
         )
         .init();
     let settings = Settings::from_env();
+    // Before anything acts on the store or the cluster: one server per SQLite file.
+    let _claim = rota_control::store::server_lock::claim(&settings.database_url)?;
     let conf =
         get_configuration(None).context("reading the site configuration (LEPTOS_* variables)")?;
     let mut options = conf.leptos_options;

@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 pub mod entity;
+pub mod server_lock;
 pub mod settings;
 
 /// The default store: a SQLite file under `./data/`.
