@@ -161,6 +161,19 @@ async fn every_endpoint_answers_each_role_as_it_may() {
         [200, 200, 403, 401],
     )
     .await;
+    // A distributed training: team-b's is the admin's alone.
+    let distributed = json!({"name": "d-b", "projectId": "2", "clusterId": app.rota.cluster_uuid,
+        "spec": {"image": "pytorch/pytorch", "distributedFramework": "PyTorch", "numWorkers": 1}})
+    .to_string();
+    expect(
+        &app,
+        &who,
+        "POST",
+        "/api/v1/workloads/distributed",
+        Some(&distributed),
+        [202, 403, 403, 401],
+    )
+    .await;
 
     let (_, list) = app
         .call("GET", "/api/v1/workloads", Some(&who.admin), None)
@@ -191,6 +204,25 @@ async fn every_endpoint_answers_each_role_as_it_may() {
         &format!("/api/v1/workloads/{res_id}/events"),
         None,
         [200, 200, 200, 401],
+    )
+    .await;
+    expect(
+        &app,
+        &who,
+        "GET",
+        &format!("/api/v1/workloads/{res_id}/pods"),
+        None,
+        [200, 200, 200, 401],
+    )
+    .await;
+    // Rotating the token signing key is the admin's (the old key still verifies the others).
+    expect(
+        &app,
+        &who,
+        "POST",
+        "/api/v1/token-signing-key",
+        None,
+        [200, 403, 403, 401],
     )
     .await;
     // Deleting: the viewer and a stranger may not; the researcher may in team-a; a team-b
@@ -307,13 +339,26 @@ async fn every_endpoint_answers_each_role_as_it_may() {
         [201, 403, 403, 401],
     )
     .await;
-    expect(
+    let users = expect(
         &app,
         &who,
         "GET",
         "/api/v1/users",
         None,
         [200, 403, 403, 401],
+    )
+    .await;
+    let x = users[0]
+        .as_array()
+        .and_then(|us| us.iter().find(|u| u["username"] == "x"))
+        .and_then(|u| u["id"].as_str())
+        .expect("x listed")
+        .to_owned();
+    only_the_admin_deletes(
+        &app,
+        &who,
+        &format!("/api/v1/users/{x}"),
+        StatusCode::NO_CONTENT,
     )
     .await;
 
