@@ -55,13 +55,21 @@ pub fn SignedIn() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="empty">"Loading…"</p> }>
             {move || {
-                session
-                    .user
-                    .get()
-                    .map(|user| match user {
-                        Ok(Some(_)) => Either::Left(view! { <Outlet /> }),
-                        _ => Either::Right(view! { <SignInForm /> }),
+                let signed_in = session.user.get().map(|user| matches!(user, Ok(Some(_))));
+                // The page is built once the session is known, outside this Transition's
+                // waiting (`Unsuspend`, as leptos_router's ProtectedRoute does): built inside it,
+                // the server built it again each time a resource settled — each time making its
+                // resources and fetching its data anew, rendering the last fetch while the browser
+                // hydrated from the first (a mismatch whenever the data changed in between).
+                signed_in.map(|yes| {
+                    Unsuspend::new(move || {
+                        if yes {
+                            Either::Left(view! { <Outlet /> })
+                        } else {
+                            Either::Right(view! { <SignInForm /> })
+                        }
                     })
+                })
             }}
         </Transition>
     }
