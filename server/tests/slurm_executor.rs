@@ -324,6 +324,34 @@ async fn the_walkthrough_runs_as_slurm_jobs_on_the_nodes_rota_chose() {
         cli.ok(&["delete", "job", w, "-p", p]);
     }
     eventually("every job of Rota's is gone", || slurm.jobs().is_empty()).await;
+
+    // A distributed training: a job per pod, one on each node; every pod finds its master at the
+    // master node's NodeAddr (127.0.0.1 in the fixture), with its rank and the world size.
+    cli.ok(&[
+        "pytorch",
+        "submit",
+        "ddp",
+        "-i",
+        IMAGE,
+        "-g",
+        "2",
+        "--workers",
+        "1",
+        "-p",
+        "team-a",
+        "--",
+        "sh",
+        "-c",
+        "echo rank=$RANK world=$WORLD_SIZE master=$MASTER_ADDR",
+    ]);
+    api.until(&[("team-a/ddp", "Completed")]).await;
+    for pod in 0..2 {
+        let log = api.log("team-a/ddp", &format!("pod={pod}")).await;
+        assert!(
+            log.contains(&format!("rank={pod} world=2 master=127.0.0.1")),
+            "pod {pod}: {log}"
+        );
+    }
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }

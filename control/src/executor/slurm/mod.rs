@@ -89,6 +89,8 @@ pub struct Slurm {
     nudge: Arc<tokio::sync::Notify>,
     /// Whether the cluster offers `shard` gres (fractions of GPUs).
     shards: Arc<std::sync::atomic::AtomicBool>,
+    /// Each node's `NodeAddr`, from the last inventory.
+    addresses: Arc<Mutex<BTreeMap<String, String>>>,
 }
 
 impl Slurm {
@@ -100,6 +102,7 @@ impl Slurm {
             events: Arc::default(),
             nudge: Arc::default(),
             shards: Arc::default(),
+            addresses: Arc::default(),
         }
     }
 
@@ -603,8 +606,20 @@ impl Executor for Slurm {
                 });
             self.shards
                 .store(shards, std::sync::atomic::Ordering::Relaxed);
+            if let (Ok(found), Ok(mut kept)) = (parse::addresses(&text), self.addresses.lock()) {
+                *kept = found;
+            }
             Ok(Some(nodes))
         })
+    }
+
+    /// The node's `NodeAddr` as Slurm knows it (its name when Slurm gives none).
+    fn address(&self, node: &str) -> String {
+        self.addresses
+            .lock()
+            .ok()
+            .and_then(|a| a.get(node).cloned())
+            .unwrap_or_else(|| node.to_owned())
     }
 
     fn fractions(&self) -> Option<String> {

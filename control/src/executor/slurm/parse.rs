@@ -203,6 +203,23 @@ pub fn nodes(
     Ok(out)
 }
 
+/// Each node's address (Slurm's `NodeAddr`), by node name, where `sinfo --json` gives one: what
+/// a distributed training's pods reach their master at.
+pub fn addresses(text_json: &str) -> Result<BTreeMap<String, String>, ExecutorError> {
+    let v = parse_json("sinfo --json", text_json)?;
+    Ok(v.get("nodes")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|n| {
+                    let address = text(n, "address");
+                    (!address.is_empty()).then(|| (text(n, "name"), address))
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 /// How many of gres `kind` a node's gres list holds: `gpu:2`, `gpu:a100:4(S:0-1),shard:8`.
 pub fn gres_count(gres: &str, kind: &str) -> u32 {
     gres.split(',')
@@ -313,6 +330,18 @@ mod tests {
         assert!(all[2].down.is_some(), "a drained node takes no work");
         let gpu_only = nodes(text, Some("gpu")).expect("parses");
         assert_eq!(gpu_only.len(), 2);
+    }
+
+    #[test]
+    fn sinfo_json_gives_each_nodes_address() {
+        let text = r#"{"nodes":[
+            {"name": "node-1", "address": "127.0.0.1", "hostname": "localhost"},
+            {"name": "node-2", "address": "", "hostname": "gpu2"},
+            {"name": "node-3"}
+        ]}"#;
+        let a = addresses(text).expect("parses");
+        assert_eq!(a.get("node-1").map(String::as_str), Some("127.0.0.1"));
+        assert_eq!(a.len(), 1, "no address, no entry: the node's name is used");
     }
 
     #[test]
