@@ -256,7 +256,7 @@ impl Cycle<'_> {
         }
         let outcome = match allowed {
             None => refusal,
-            Some(max_pods) => match self.try_place(job, pool, max_pods, &[]) {
+            Some(max_pods) => match self.try_place(job, pool, max_pods) {
                 Some(placed) => {
                     self.cluster.commit();
                     self.bind(job, pool, &placed);
@@ -289,9 +289,9 @@ impl Cycle<'_> {
                 (largest, largest)
             }
         };
-        if per_pod > MilliGpus::ZERO
-            && (requested > free || (!matches!(w.gpu, GpuRequest::Devices(_)) && per_pod > largest))
-        {
+        // What consolidation could gather: the free parts of partly used devices count too.
+        let scattered = MilliGpus(self.cluster.free_thousandths(pool));
+        if per_pod > MilliGpus::ZERO && requested > scattered {
             PendingReason::NoCapacity {
                 pool: pool_name,
                 requested,

@@ -56,6 +56,8 @@ struct PoolIndex {
     /// Partly used devices: (free thousandths, name order, node, device).
     shared: BTreeSet<(u32, u32, usize, u32)>,
     free_whole: i64,
+    /// Free thousandths on the partly used devices, all together.
+    free_shared: i64,
 }
 
 #[derive(Debug)]
@@ -68,6 +70,46 @@ pub(crate) struct Cluster {
     undo: Vec<(usize, NodeState)>,
     /// Off while the snapshot's placements are loaded: there is nothing to roll back to.
     recording: bool,
+}
+
+/// Where a pod may not land: what a pending workload is to take, while movers make room for it.
+///
+/// A whole-GPU pod, or a fraction on a fresh device, lands off the workload's nodes (a free GPU
+/// there would serve the workload itself); a fraction may land beside another on a partly used
+/// device of those nodes, off the devices the workload takes: that is how two half-used devices
+/// become one full one and one free one.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Avoid {
+    nodes: Vec<usize>,
+    devices: Vec<(usize, u32)>,
+}
+
+impl Avoid {
+    /// Nothing to avoid.
+    pub const NONE: Avoid = Avoid {
+        nodes: Vec::new(),
+        devices: Vec::new(),
+    };
+
+    /// The nodes and devices of a workload's placement.
+    pub fn placement(placed: &[PodPlacementAt]) -> Self {
+        let mut avoid = Avoid::default();
+        for at in placed {
+            if !avoid.nodes.contains(&at.node) {
+                avoid.nodes.push(at.node);
+            }
+            match &at.gpus {
+                GpuSlots::Devices(devs) => avoid.devices.extend(devs.iter().map(|&d| (at.node, d))),
+                GpuSlots::Shared { device, .. } => avoid.devices.push((at.node, *device)),
+            }
+        }
+        avoid
+    }
+
+    /// The nodes of the placement.
+    pub fn nodes(&self) -> &[usize] {
+        &self.nodes
+    }
 }
 
 /// A point to roll back to.
@@ -228,6 +270,13 @@ impl Cluster {
         self.pools[pool].free_whole
     }
 
+    /// Everything free in the pool, in thousandths of a GPU: whole devices and the free parts of
+    /// partly used ones (what consolidation could gather onto whole devices).
+    pub fn free_thousandths(&self, pool: usize) -> i64 {
+        let p = &self.pools[pool];
+        p.free_whole * i64::from(FULL) + p.free_shared
+    }
+
     /// Free whole devices on node `n`.
     pub fn whole_free_on(&self, n: usize) -> u32 {
         self.nodes[n].whole_free()
@@ -251,17 +300,16 @@ impl Cluster {
         }
     }
 
-    /// Chooses a node (and devices) for one pod, takes them, and says where. `avoid` lists nodes
-    /// the pod must not land on.
+    /// Chooses a node (and devices) for one pod, takes them, and says where.
     pub fn place_pod(
         &mut self,
         pool: usize,
         need: PodNeed,
-        avoid: &[usize],
+        avoid: &Avoid,
     ) -> Option<PodPlacementAt> {
         let (node, gpus) = match need.gpu {
             GpuRequest::Devices(k) => {
-                let node = self.find_whole(pool, k, need, avoid)?;
+                let node = self.find_whole(pool, k, need, &avoid.nodes)?;
                 (node, GpuSlots::Devices(self.lowest_free_devices(node, k)))
             }
             GpuRequest::Portion(_) | GpuRequest::MemoryMib(_) => {
@@ -318,15 +366,12 @@ impl Cluster {
         }
     }
 
-    fn find_shared(
-        &self,
-        pool: usize,
-        need: PodNeed,
-        avoid: &[usize],
-    ) -> Option<(usize, GpuSlots)> {
+    fn find_shared(&self, pool: usize, need: PodNeed, avoid: &Avoid) -> Option<(usize, GpuSlots)> {
         let p = &self.pools[pool];
         let on_partial = |&&(_, _, n, d): &&(u32, u32, usize, u32)| {
-            !avoid.contains(&n) && self.fits_cpu_memory(n, need) && self.device_fits(n, d, need.gpu)
+            !avoid.devices.contains(&(n, d))
+                && self.fits_cpu_memory(n, need)
+                && self.device_fits(n, d, need.gpu)
         };
         let smallest = match need.gpu {
             GpuRequest::Portion(portion) => portion,
@@ -337,7 +382,7 @@ impl Cluster {
             PlacementStrategy::Spread => p.shared.iter().rev().find(on_partial),
         };
         let fresh = || {
-            let n = self.find_whole(pool, 1, need, avoid)?;
+            let n = self.find_whole(pool, 1, need, &avoid.nodes)?;
             let d = self.lowest_free_devices(n, 1).first().copied()?;
             self.device_fits(n, d, need.gpu).then_some((n, d))
         };
@@ -478,6 +523,7 @@ impl Cluster {
         for (d, dev) in self.nodes[n].devices.iter().enumerate() {
             if dev.used > 0 && dev.used < FULL {
                 pool.shared.insert((FULL - dev.used, order, n, d as u32));
+                pool.free_shared += i64::from(FULL - dev.used);
             }
         }
     }
@@ -492,6 +538,7 @@ impl Cluster {
         for (d, dev) in self.nodes[n].devices.iter().enumerate() {
             if dev.used > 0 && dev.used < FULL {
                 pool.shared.remove(&(FULL - dev.used, order, n, d as u32));
+                pool.free_shared -= i64::from(FULL - dev.used);
             }
         }
     }

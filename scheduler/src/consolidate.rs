@@ -15,20 +15,26 @@
 //! - A mover with several pods (a gang, or an elastic workload above its minimum) moves whole:
 //!   every pod lands, or the mover stays.
 //! - Movers only land on GPUs free at the start of the cycle (never on another mover's old GPUs,
-//!   which free up only when it has stopped), away from the nodes the workload would go to — but
+//!   which free up only when it has stopped), away from what the workload would take — but
 //!   possibly on another node they already run on; the workload itself is placed in the next
-//!   cycle, first, as a nominated workload.
+//!   cycle, first, as a nominated workload. A whole-GPU mover lands off the workload's nodes; a
+//!   fraction may land beside another fraction on a partly used device of those nodes, off the
+//!   workload's devices: two half-used devices become one full and one free, and a whole-GPU
+//!   workload fits (see [`crate::cluster::Avoid`]).
+//! - A workload is helped when allocate found the pool's free GPUs scattered: its GPUs are free
+//!   in the pool all together, counting the free parts of partly used devices, but not on one
+//!   node or device ([`crate::explain::PendingReason::Fragmented`]).
 //!
 //! Only movers with a pod on a node that could become a home for the workload are considered
-//! (its free GPUs plus what movers hold there reach one pod's request), and at most
-//! `Config::max_consolidation_movers` of them.
+//! (its free GPUs plus the devices movers hold there, whole or in part, reach one pod's request),
+//! and at most `Config::max_consolidation_movers` of them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cluster::PodPlacementAt;
+use crate::cluster::{Avoid, PodPlacementAt};
 use crate::cycle::{Cycle, JobState};
 use crate::explain::{Action, PendingReason};
-use crate::model::GpuRequest;
+use crate::model::{GpuRequest, GpuSlots};
 use crate::plan::{Bind, Eviction, EvictionReason};
 
 impl Cycle<'_> {
@@ -81,15 +87,26 @@ impl Cycle<'_> {
             GpuRequest::Devices(k) => Some(k),
             _ => None,
         };
+        // Devices on each node that movers could empty: theirs, and each device a fraction of
+        // theirs shares (counted once; an upper bound, as others may share it too).
         let mut movable: BTreeMap<usize, u32> = BTreeMap::new();
+        let mut shared: BTreeSet<(usize, u32)> = BTreeSet::new();
         if want.is_some() {
             for &m in movers {
                 if self.state[m] != JobState::Running {
                     continue;
                 }
-                if let GpuRequest::Devices(d) = self.index.jobs[m].workload.gpu {
-                    for &n in self.nodes_of(m) {
-                        *movable.entry(n).or_default() += d;
+                let j = &self.index.jobs[m];
+                for (pod, &n) in j.workload.placement.iter().zip(&j.nodes) {
+                    match &pod.gpus {
+                        GpuSlots::Devices(devs) => {
+                            *movable.entry(n).or_default() += devs.len() as u32;
+                        }
+                        GpuSlots::Shared { device, .. } => {
+                            if shared.insert((n, *device)) {
+                                *movable.entry(n).or_default() += 1;
+                            }
+                        }
                     }
                 }
             }
@@ -148,21 +165,21 @@ impl Cycle<'_> {
         pool: usize,
         max_pods: u32,
         chosen: &[usize],
-    ) -> Option<(Vec<usize>, Vec<usize>)> {
+    ) -> Option<(Vec<usize>, Avoid)> {
         let start = self.cluster.checkpoint();
         for &m in chosen {
             self.release_pods(m);
         }
-        let homes: Option<Vec<usize>> = self
-            .try_place(job, pool, max_pods, &[])
-            .map(|placed| placed.iter().map(|at| at.node).collect());
+        let homes = self
+            .try_place(job, pool, max_pods)
+            .map(|placed| Avoid::placement(&placed));
         self.cluster.rollback(start);
         let homes = homes?;
 
         let mut by_size: Vec<usize> = chosen
             .iter()
             .copied()
-            .filter(|&m| self.nodes_of(m).iter().any(|n| homes.contains(n)))
+            .filter(|&m| self.nodes_of(m).iter().any(|n| homes.nodes().contains(n)))
             .collect();
         by_size.sort_by_key(|&m| std::cmp::Reverse(self.index.running_gpus(m)));
         let mut movers = Vec::with_capacity(by_size.len());
@@ -201,7 +218,7 @@ impl Cycle<'_> {
         Some((movers, homes))
     }
 
-    /// Lands every mover on GPUs free now, away from `homes`, then checks that `job`
+    /// Lands every mover on GPUs free now, away from what the job takes (`homes`), then checks that `job`
     /// fits on what they leave. On success the movers' new places stay taken in the cluster state
     /// (their old GPUs free up only when they have stopped); on failure the caller rolls back.
     fn move_for(
@@ -210,7 +227,7 @@ impl Cycle<'_> {
         pool: usize,
         max_pods: u32,
         movers: &[usize],
-        homes: &[usize],
+        homes: &Avoid,
     ) -> Option<Vec<(usize, Vec<PodPlacementAt>)>> {
         let mut moved = Vec::with_capacity(movers.len());
         for &m in movers {
@@ -220,15 +237,15 @@ impl Cycle<'_> {
         for &m in movers {
             self.release_pods(m);
         }
-        let fits = self.try_place(job, pool, max_pods, &[]).is_some();
+        let fits = self.try_place(job, pool, max_pods).is_some();
         self.cluster.rollback(after_moves);
         fits.then_some(moved)
     }
 
-    /// Places every pod of a mover on GPUs free now, away from the nodes the job would go to: a
-    /// gang or an elastic workload moves whole, or not at all. It may land on another of the
-    /// nodes it runs on (its own GPUs there are still held).
-    fn land(&mut self, mover: usize, pool: usize, homes: &[usize]) -> Option<Vec<PodPlacementAt>> {
+    /// Places every pod of a mover on GPUs free now, away from what the job would take: a gang
+    /// or an elastic workload moves whole, or not at all. It may land on another of the nodes it
+    /// runs on (its own GPUs there are still held).
+    fn land(&mut self, mover: usize, pool: usize, homes: &Avoid) -> Option<Vec<PodPlacementAt>> {
         let need = self.pod_need(mover);
         let pods = self.index.jobs[mover].workload.placement.len();
         let mut placed = Vec::with_capacity(pods);

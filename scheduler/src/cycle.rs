@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::cluster::{Cluster, PodNeed, PodPlacementAt};
+use crate::cluster::{Avoid, Cluster, PodNeed, PodPlacementAt};
 use crate::config::Config;
 use crate::error::SnapshotError;
 use crate::explain::{Action, PendingReason};
@@ -234,7 +234,6 @@ impl<'a> Cycle<'a> {
         job: usize,
         pool: usize,
         max_pods: u32,
-        avoid: &[usize],
     ) -> Option<Vec<PodPlacementAt>> {
         let w = self.index.jobs[job].workload;
         let need = self.pod_need(job);
@@ -247,7 +246,7 @@ impl<'a> Cycle<'a> {
         let start = self.cluster.checkpoint();
         let mut placed = Vec::with_capacity(max_pods as usize);
         for _ in 0..max_pods {
-            match self.cluster.place_pod(pool, need, avoid) {
+            match self.cluster.place_pod(pool, need, &Avoid::NONE) {
                 Some(at) => placed.push(at),
                 None => break,
             }

@@ -32,7 +32,11 @@ pub fn first_fit(snapshot: &Snapshot, config: &Config) -> Result<usize, Snapshot
         for &pool in index.pools_of(j) {
             let start = cluster.checkpoint();
             let fitted = (0..w.pods)
-                .take_while(|_| cluster.place_pod(pool, need, &[]).is_some())
+                .take_while(|_| {
+                    cluster
+                        .place_pod(pool, need, &crate::cluster::Avoid::NONE)
+                        .is_some()
+                })
                 .count();
             if fitted as u32 >= w.min_pods {
                 cluster.commit();

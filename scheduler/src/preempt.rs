@@ -81,7 +81,7 @@ impl Cycle<'_> {
                 continue;
             }
             let trial = self.cluster.checkpoint();
-            let fits = self.try_place(job, pool, w.pods, &[]).is_some();
+            let fits = self.try_place(job, pool, w.pods).is_some();
             self.cluster.rollback(trial);
             if fits {
                 self.cluster.rollback(start);

@@ -206,7 +206,7 @@ impl Cycle<'_> {
             taken.push(victim);
             self.release_pods(victim);
             let trial = self.cluster.checkpoint();
-            let fits = self.try_place(job, pool, w.pods, &[]).is_some();
+            let fits = self.try_place(job, pool, w.pods).is_some();
             self.cluster.rollback(trial);
             if fits {
                 break true;
