@@ -2,7 +2,7 @@
 //! (tests/runapy/conformance.py) in a throwaway virtualenv (kept under target/ between runs, made
 //! again if it is missing or broken).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
@@ -12,45 +12,9 @@ mod support;
 
 const RUNAPY: &str = "runapy==1.224.0";
 
-fn venv() -> PathBuf {
-    let target = PathBuf::from(env!("CARGO_BIN_EXE_rota-server"))
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .expect("target dir");
-    let venv = target.join("runapy-venv");
-    let python = venv.join("bin/python");
-    let ready = Command::new(&python)
-        .args(["-c", "import runai"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ready {
-        let _ = std::fs::remove_dir_all(&venv);
-        let made = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .expect("python3 runs");
-        assert!(made.success(), "python3 -m venv failed");
-        let pip = Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                RUNAPY,
-            ])
-            .status()
-            .expect("pip runs");
-        assert!(pip.success(), "pip install {RUNAPY} failed");
-    }
-    python
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runapy_works_unchanged_against_rota() {
-    let python = venv();
+    let python = support::python::venv("runapy-venv", RUNAPY, "runai");
     let store = TestStore::sqlite();
     let server = Server::start(&store.url).await;
     let http = reqwest::Client::new();
