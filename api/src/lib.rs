@@ -5,6 +5,7 @@ pub mod distributed;
 pub mod error;
 pub mod inherit;
 pub mod validate;
+pub mod whole;
 pub mod wire;
 
 pub use error::{ApiError, ErrorCode, FieldError};

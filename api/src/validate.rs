@@ -47,17 +47,30 @@ pub fn name(field: &str, value: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// A container image reference: required, no spaces.
+/// The longest image reference.
+pub const MAX_IMAGE_LEN: usize = 512;
+
+/// A container image reference (`registry/path:tag` or `…@sha256:…`): a letter or digit, then
+/// letters, digits and `. _ - / : @ +`, at most [`MAX_IMAGE_LEN`] characters. The OpenAPI
+/// document states the same rule as the pattern `^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,511}$`.
 pub fn image(field: &str, value: &str) -> Result<(), FieldError> {
-    let v = value.trim();
-    if v.is_empty() {
+    if value.is_empty() {
         return Err(err(
             field,
             "an image is required, e.g. gcr.io/run-ai-demo/quickstart",
         ));
     }
-    if v.chars().any(char::is_whitespace) || v.len() > 512 {
-        return Err(err(field, format!("{value:?} is not an image reference")));
+    let first_ok = value.starts_with(|c: char| c.is_ascii_alphanumeric());
+    let rest_ok = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._/:@+-".contains(c));
+    if !first_ok || !rest_ok || value.len() > MAX_IMAGE_LEN {
+        return Err(err(
+            field,
+            format!(
+                "{value:?} is not an image reference: a letter or digit, then letters, digits and . _ - / : @ +, at most {MAX_IMAGE_LEN} characters"
+            ),
+        ));
     }
     Ok(())
 }
@@ -510,7 +523,7 @@ pub fn filter_term(value: &str, fields: &[&str]) -> Result<FilterTerm, FieldErro
             format!("{value:?} is not field==value, field!=value or field=@value"),
         ));
     };
-    let field = value[..at].trim();
+    let field = &value[..at];
     if !fields.contains(&field) {
         return Err(err(
             "filterBy",

@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub struct TokenRequest {
     /// `password`, `app_token` or `client_credentials`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^(password|app_token|client_credentials)$")
+    )]
     pub grant_type: String,
     /// For `password`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,7 +111,8 @@ pub struct ProjectList {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnvironmentVariable {
-    /// Name.
+    /// Name: not empty, no `=` and no NUL.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[^=\u0000]+$"))]
     pub name: String,
     /// Value.
     #[serde(default)]
@@ -121,18 +126,24 @@ pub struct EnvironmentVariable {
 pub struct Compute {
     /// Whole GPU devices per pod (or a portion below 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 64))]
     pub gpu_devices_request: Option<f64>,
     /// `portion` or `memory`; informative, the request fields decide.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu_request_type: Option<String>,
     /// A portion of one device.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(exclusive_minimum = 0, exclusive_maximum = 1)
+    )]
     pub gpu_portion_request: Option<f64>,
     /// A memory slice of one device, e.g. "5G".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gpu_memory_request: Option<String>,
     /// CPU cores per pod.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1024))]
     pub cpu_core_request: Option<f64>,
     /// Memory per pod, e.g. "100M".
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,8 +155,12 @@ pub struct Compute {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadSpec {
-    /// Container image.
+    /// Container image; required unless a template gives one.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,511}$")
+    )]
     pub image: String,
     /// Command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -161,7 +176,12 @@ pub struct WorkloadSpec {
     pub compute: Compute,
     /// Seconds a pod has between SIGTERM and SIGKILL when it is stopped (default 30, at most
     /// 3600).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::whole::option"
+    )]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 3600))]
     pub grace_period_seconds: Option<i64>,
     /// Node pools it may run in, in order of preference; none means any pool.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -175,6 +195,14 @@ pub struct WorkloadSpec {
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadCreationRequest {
     /// Name, unique among the project's live workloads.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+            min_length = 1,
+            max_length = 63
+        )
+    )]
     pub name: String,
     /// When true, `name` is a prefix: a random suffix makes it unique.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -205,13 +233,25 @@ pub struct DistributedSpec {
     #[serde(default)]
     pub distributed_framework: String,
     /// Workers beside the master (default 1): the training has `numWorkers + 1` pods.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::whole::option"
+    )]
     pub num_workers: Option<u32>,
     /// Elastic: the fewest workers it may run with (default `numWorkers`: all or nothing).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::whole::option"
+    )]
     pub min_replicas: Option<u32>,
     /// Elastic: the most workers; at least `numWorkers` (Rota runs `numWorkers`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::whole::option"
+    )]
     pub max_replicas: Option<u32>,
 }
 
@@ -221,6 +261,14 @@ pub struct DistributedSpec {
 #[serde(rename_all = "camelCase")]
 pub struct DistributedCreationRequest {
     /// Name, unique among the project's live workloads.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+            min_length = 1,
+            max_length = 63
+        )
+    )]
     pub name: String,
     /// When true, `name` is a prefix: a random suffix makes it unique.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -504,12 +552,14 @@ pub struct NodePoolName {
 #[serde(rename_all = "camelCase")]
 pub struct GpuQuotaRequest {
     /// Guaranteed GPUs.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000))]
     pub deserved: f64,
     /// Hard cap (-1: none).
     #[serde(default)]
     pub limit: Option<f64>,
     /// Share of idle GPUs beyond deserved (default 1).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::option")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000))]
     pub over_quota_weight: Option<i64>,
 }
 
@@ -530,6 +580,14 @@ pub struct UnitResourcesRequest {
 #[serde(rename_all = "camelCase")]
 pub struct UnitRequest {
     /// Name (a DNS label).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+            min_length = 1,
+            max_length = 63
+        )
+    )]
     pub name: String,
     /// The cluster (optional: there is one).
     #[serde(default)]
@@ -538,7 +596,7 @@ pub struct UnitRequest {
     #[serde(default)]
     pub parent_id: Option<String>,
     /// Rank (default 100).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::option")]
     pub rank: Option<i32>,
     /// Quota per node pool; pools not listed get none.
     #[serde(default)]
@@ -554,8 +612,20 @@ pub struct AssetMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Name, unique in its scope.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+            min_length = 1,
+            max_length = 63
+        )
+    )]
     pub name: String,
     /// `tenant` or `cluster` (everywhere), `department` or `project`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^(tenant|cluster|department|project)$")
+    )]
     pub scope: String,
     /// The cluster, for cluster scope.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -577,6 +647,10 @@ pub struct AssetMeta {
 #[serde(rename_all = "camelCase")]
 pub struct EnvironmentSpec {
     /// Container image.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,511}$")
+    )]
     pub image: String,
     /// What a workload made from it runs, unless the workload names its own command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -630,6 +704,7 @@ pub struct TemplateSpec {
         rename = "workloadType",
         skip_serializing_if = "Option::is_none"
     )]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(training|workspace)$"))]
     pub workload_type: Option<String>,
 }
 

@@ -805,7 +805,7 @@ async fn a_user_changes_their_password_with_the_current_one() {
             Some(&change("not-it-at-all", "rita-pass-2")),
         )
         .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["details"][0]["field"], "currentPassword", "{body}");
     let (status, body) = app
         .call(

@@ -138,7 +138,13 @@ pub async fn change_password(
     if !crate::auth::verify_secret(&u.password_hash, current) {
         rota.throttle
             .failed(std::slice::from_ref(&account), std::time::Instant::now());
-        return Err(ApiError::invalid("currentPassword", "is not your current password").into());
+        // Forbidden, not invalid: the request is well formed, the caller does not prove who
+        // they are.
+        return Err(ApiError {
+            code: ErrorCode::Forbidden,
+            ..ApiError::invalid("currentPassword", "is not your current password")
+        }
+        .into());
     }
     let mut row: user::ActiveModel = u.into();
     row.password_hash = Set(hash_secret(new)?);

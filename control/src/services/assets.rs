@@ -571,7 +571,7 @@ async fn template_parts(
         .await?
         .ok_or_else(|| {
             ApiError::invalid(
-                "environmentId",
+                "assets.environment",
                 format!("environment {environment_id} does not exist"),
             )
         })?;
@@ -581,7 +581,7 @@ async fn template_parts(
         .await?
         .ok_or_else(|| {
             ApiError::invalid(
-                "computeId",
+                "assets.compute",
                 format!("compute resource {compute_id} does not exist"),
             )
         })?;

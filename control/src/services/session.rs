@@ -65,8 +65,8 @@ pub async fn token(
     let principal = match req.grant_type.as_str() {
         "password" => {
             let (Some(username), Some(password)) = (&req.username, &req.password) else {
-                return Err(ApiError::invalid(
-                    "username",
+                return Err(ApiError::new(
+                    ErrorCode::Unauthorized,
                     "the password grant needs username and password",
                 )
                 .into());
@@ -100,8 +100,8 @@ pub async fn token(
                 (&req.client_id, &req.client_secret)
             };
             let (Some(id), Some(secret)) = (id, secret) else {
-                return Err(ApiError::invalid(
-                    "grantType",
+                return Err(ApiError::new(
+                    ErrorCode::Unauthorized,
                     format!("the {} grant needs an id and a secret", req.grant_type),
                 )
                 .into());

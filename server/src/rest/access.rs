@@ -15,6 +15,11 @@ use super::{AppResult, Body, Caller};
 /// Body of an application's creation.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewApp {
+    #[schema(
+        pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        min_length = 1,
+        max_length = 63
+    )]
     name: String,
 }
 
@@ -76,10 +81,11 @@ pub async fn rotate_app_secret(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PasswordChange {
     current_password: String,
+    #[schema(min_length = 8)]
     new_password: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", security(("bearer" = [])), request_body = PasswordChange, responses((status = 204, description = "Changed: the new password signs in, the old one no longer does"), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "Not a user (an application)", body = rota_api::ApiError), (status = 422, description = "The current password is wrong, or the new one too short", body = rota_api::ApiError), (status = 429, description = "Too many failed sign-ins", body = rota_api::ApiError)))]
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", security(("bearer" = [])), request_body = PasswordChange, responses((status = 204, description = "Changed: the new password signs in, the old one no longer does"), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 403, description = "The current password is wrong, or the caller is an application", body = rota_api::ApiError), (status = 422, description = "The new password is too short", body = rota_api::ApiError), (status = 429, description = "Too many failed sign-ins", body = rota_api::ApiError)))]
 pub async fn change_password(
     State(rota): State<Rota>,
     caller: Caller,
@@ -93,8 +99,15 @@ pub async fn change_password(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
+    #[schema(
+        pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$",
+        min_length = 1,
+        max_length = 63
+    )]
     username: String,
+    #[schema(min_length = 8)]
     password: String,
+    #[schema(pattern = r"^(admin|researcher|viewer)$")]
     role: String,
     #[serde(default)]
     projects: Vec<String>,

@@ -39,7 +39,7 @@ pub async fn create_environment(
 }
 
 #[utoipa::path(put, path = "/api/v1/asset/environment/{id}", tag = "assets", security(("bearer" = [])), params(("id" = String, Path)), request_body = EnvironmentAsset,
-    responses((status = 200, body = EnvironmentAsset), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+    responses((status = 200, body = EnvironmentAsset), (status = 404, body = ApiError), (status = 409, description = "Another of its kind has that name in that scope", body = ApiError), (status = 422, body = ApiError)))]
 pub async fn update_environment(
     State(rota): State<Rota>,
     caller: Caller,
@@ -101,7 +101,7 @@ pub async fn create_compute(
 }
 
 #[utoipa::path(put, path = "/api/v1/asset/compute/{id}", tag = "assets", security(("bearer" = [])), params(("id" = String, Path)), request_body = ComputeAsset,
-    responses((status = 200, body = ComputeAsset), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+    responses((status = 200, body = ComputeAsset), (status = 404, body = ApiError), (status = 409, description = "Another of its kind has that name in that scope", body = ApiError), (status = 422, body = ApiError)))]
 pub async fn update_compute(
     State(rota): State<Rota>,
     caller: Caller,

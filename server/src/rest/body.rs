@@ -6,6 +6,8 @@ use axum::extract::{FromRequest, Request};
 use rota_api::{ApiError, ErrorCode};
 use serde::de::DeserializeOwned;
 
+use super::strict_json::Strict;
+
 use super::AppError;
 
 /// Largest body accepted.
@@ -31,35 +33,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 "the body is larger than 1 MiB",
             )));
         }
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if inner.is_data() {
-                let field = if path.is_empty() || path == "." {
-                    "body".to_owned()
-                } else {
-                    path
-                };
-                let message = inner.to_string();
-                let message = message
-                    .split(" at line ")
-                    .next()
-                    .unwrap_or(&message)
-                    .to_owned();
-                AppError::from(ApiError::invalid(field, message))
-            } else {
-                AppError::from(ApiError::new(
-                    ErrorCode::BadRequest,
-                    format!("malformed JSON: {inner}"),
-                ))
-            }
-        })?;
-        de.end().map_err(|e| {
+        // Syntax first (400), then shape (422): an object where the document says object.
+        let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
             AppError::from(ApiError::new(
                 ErrorCode::BadRequest,
                 format!("malformed JSON: {e}"),
             ))
+        })?;
+        let value: T = serde_path_to_error::deserialize(Strict(&json)).map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path.is_empty() || path == "." {
+                "body".to_owned()
+            } else {
+                path
+            };
+            AppError::from(ApiError::invalid(field, e.into_inner().to_string()))
         })?;
         Ok(Body(value))
     }

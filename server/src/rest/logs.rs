@@ -69,7 +69,7 @@ fn parse(raw: Option<&str>) -> Result<LogQuery, ApiError> {
 #[utoipa::path(get, path = "/api/v1/workloads/{id}/logs", tag = "workloads", security(("bearer" = [])),
     params(("id" = String, Path, description = "The id (a UUID, or project/name)"),
            ("pod" = Option<u32>, Query, description = "Which pod (default 0)"),
-           ("tail" = Option<usize>, Query, description = "Only the last lines (at most 100000)"),
+           ("tail" = Option<usize>, Query, maximum = 100000, description = "Only the last lines (at most 100000)"),
            ("follow" = Option<bool>, Query, description = "Keep the answer open and send new output while the pod runs")),
     responses((status = 200, description = "The output, text/plain (or text/event-stream with follow, when asked for)", content_type = "text/plain"),
               (status = 401, description = "Not signed in", body = rota_api::ApiError),

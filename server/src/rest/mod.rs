@@ -18,9 +18,11 @@ mod logs;
 mod metrics;
 pub mod openapi;
 mod projects;
+mod strict_json;
 mod token;
 mod units;
 mod unknown;
+mod user_apps;
 mod workloads;
 
 pub use body::Body;
@@ -45,12 +47,15 @@ pub fn router(rota: Rota) -> Router {
         .route("/api/v1/apps/{id}/secret", post(access::rotate_app_secret))
         .route(
             "/api/v1/user-applications",
-            post(access::create_user_app).get(access::list_apps),
+            post(access::create_user_app).get(user_apps::list_user_apps),
         )
-        .route("/api/v1/user-applications/{id}", delete(access::delete_app))
+        .route(
+            "/api/v1/user-applications/{id}",
+            delete(user_apps::delete_user_app),
+        )
         .route(
             "/api/v1/user-applications/{id}/secret",
-            post(access::rotate_app_secret),
+            post(user_apps::rotate_user_app_secret),
         )
         .route("/api/v1/me/password", post(access::change_password))
         .route("/api/v1/logout", post(access::logout))

@@ -99,7 +99,7 @@ fn list_filter(raw: Option<&str>) -> Result<ListFilter, ApiError> {
                 })
         };
         match key.as_ref() {
-            "offset" => filter.offset = number("offset", u64::from(u32::MAX))?,
+            "offset" => filter.offset = number("offset", i32::MAX as u64)?,
             "limit" => {
                 let n = number("limit", 500)?;
                 if n == 0 {
@@ -123,7 +123,7 @@ fn list_filter(raw: Option<&str>) -> Result<ListFilter, ApiError> {
             "sortBy" => filter.sort_by = sort_by(&value)?,
             // Run:ai's clients join several terms with commas.
             "filterBy" => {
-                for term in value.split(',').filter(|t| !t.trim().is_empty()) {
+                for term in value.split(',').filter(|t| !t.is_empty()) {
                     apply_filter(&mut filter, term)?;
                 }
             }
@@ -173,10 +173,10 @@ fn apply_filter(filter: &mut ListFilter, term: &str) -> Result<(), ApiError> {
 }
 
 #[utoipa::path(get, path = "/api/v1/workloads", tag = "workloads", security(("bearer" = [])),
-    params(("offset" = Option<u64>, Query, description = "Rows to skip"), ("limit" = Option<u64>, Query, description = "At most this many (1-500, default 50)"),
-           ("sortBy" = Option<String>, Query, description = "createdAt, name, phase, type, projectName or priority"), ("sortOrder" = Option<String>, Query, description = "asc or desc"),
-           ("filterBy" = Option<Vec<String>>, Query, description = "field==value, field!=value or field=@value; several joined by commas"), ("search" = Option<String>, Query, description = "Names containing this")),
-    responses((status = 200, body = rota_control::services::workloads::Page), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 422, description = "A field is wrong; details name it", body = rota_api::ApiError)))]
+    params(("offset" = Option<u64>, Query, maximum = 2147483647, description = "Rows to skip"), ("limit" = Option<u64>, Query, minimum = 1, maximum = 500, description = "At most this many (1-500, default 50)"),
+           ("sortBy" = Option<String>, Query, pattern = r"^(createdAt|name|phase|type|projectName|projectId|priority)$", description = "createdAt, name, phase, type, projectName or priority"), ("sortOrder" = Option<String>, Query, pattern = r"^(asc|desc)$", description = "asc or desc"),
+           ("filterBy" = Option<Vec<String>>, Query, pattern = r"^((projectName|projectId|type|clusterId)==[^,]*|phase(==|!=)[^,]*|name(==|=@)[^,]*)?(,((projectName|projectId|type|clusterId)==[^,]*|phase(==|!=)[^,]*|name(==|=@)[^,]*)?)*$", description = "field==value, field!=value or field=@value; several joined by commas"), ("search" = Option<String>, Query, description = "Names containing this")),
+    responses((status = 200, body = rota_control::services::workloads::Page), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 404, description = "filterBy names a project that does not exist", body = rota_api::ApiError), (status = 422, description = "A field is wrong; details name it", body = rota_api::ApiError)))]
 pub async fn list(
     State(rota): State<Rota>,
     _caller: Caller,

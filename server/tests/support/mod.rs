@@ -11,6 +11,7 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 
 pub mod app;
 pub mod cli;
+pub mod python;
 pub mod rest;
 
 pub const ADMIN_PASSWORD: &str = "walkthrough";

@@ -38,6 +38,11 @@ impl Api {
         }
     }
 
+    /// The bearer token it signs in with.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.base))

@@ -4,8 +4,15 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+mod links;
+mod responses;
+
+use links::CreateLinks;
+use responses::CommonResponses;
+
 use super::{
-    access, assets, changes, cluster, health, logs, metrics, projects, token, units, workloads,
+    access, assets, changes, cluster, health, logs, metrics, projects, token, units, user_apps,
+    workloads,
 };
 
 struct BearerAuth;
@@ -23,7 +30,7 @@ impl Modify for BearerAuth {
 #[derive(Debug, OpenApi)]
 #[openapi(
     info(title = "Rota", description = "GPU quotas, fair sharing and scheduling, in Run:ai's /api/v1 shapes."),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonResponses, &CreateLinks),
     paths(
         health::healthz,
         metrics::metrics,
@@ -38,6 +45,9 @@ impl Modify for BearerAuth {
         access::rotate_signing_key,
         access::delete_user,
         access::create_user_app,
+        user_apps::list_user_apps,
+        user_apps::delete_user_app,
+        user_apps::rotate_user_app_secret,
         access::create_user,
         access::list_users,
         projects::list,
