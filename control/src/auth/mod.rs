@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use cookie::{Cookie, SameSite};
 use rota_api::{ApiError, ErrorCode};
 use serde::{Deserialize, Serialize};
 
@@ -18,25 +19,30 @@ pub const TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
 /// The cookie the web app keeps its bearer token in (HttpOnly, SameSite=Lax).
 pub const SESSION_COOKIE: &str = "rota_session";
 
-/// The session token in a `Cookie` header, if there is one.
+/// The session token in a `Cookie` header, if there is one (read with the `cookie` crate, as
+/// browsers write the header).
 pub fn session_token(cookie_header: &str) -> Option<&str> {
-    cookie_header.split(';').find_map(|pair| {
-        let (name, value) = pair.trim().split_once('=')?;
-        (name == SESSION_COOKIE && !value.is_empty()).then_some(value)
-    })
+    Cookie::split_parse(cookie_header)
+        .filter_map(Result::ok)
+        .find(|c| c.name_raw() == Some(SESSION_COOKIE))
+        .and_then(|c| c.value_raw())
+        .filter(|v| !v.is_empty())
 }
 
 /// The `Set-Cookie` value that keeps `token` for the web app (or, with `None`, forgets it).
 /// `secure` when the browser reached Rota over HTTPS (a TLS proxy in front says so with
 /// `X-Forwarded-Proto: https`): the cookie is then never sent over plain HTTP.
 pub fn session_cookie(token: Option<&str>, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    match token {
-        Some(t) => format!(
-            "{SESSION_COOKIE}={t}; Path=/; HttpOnly; SameSite=Lax; Max-Age={TOKEN_LIFETIME_SECS}{secure}"
-        ),
-        None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
-    }
+    let cookie = Cookie::build((SESSION_COOKIE, token.unwrap_or_default()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure);
+    let cookie = match token {
+        Some(_) => cookie.max_age(cookie::time::Duration::seconds(TOKEN_LIFETIME_SECS)),
+        None => cookie.removal(),
+    };
+    cookie.build().to_string()
 }
 
 /// Whether a request came over HTTPS, as the proxy in front of Rota tells it
@@ -159,12 +165,24 @@ mod tests {
         assert_eq!(session_token("a=1; rota_session=tok; b=2"), Some("tok"));
         assert_eq!(session_token("rota_session=tok"), Some("tok"));
         assert_eq!(session_token("xrota_session=tok; rota_session="), None);
+        assert_eq!(session_token("a=1;rota_session=tok"), Some("tok"));
         assert_eq!(session_token(""), None);
-        assert!(session_cookie(Some("t"), false).starts_with("rota_session=t; Path=/; HttpOnly"));
-        assert!(!session_cookie(Some("t"), false).contains("Secure"));
-        assert!(session_cookie(Some("t"), true).ends_with("; Secure"));
-        assert!(session_cookie(None, false).ends_with("Max-Age=0"));
-        assert!(session_cookie(None, true).ends_with("Max-Age=0; Secure"));
+        let kept = Cookie::parse(session_cookie(Some("t"), false)).expect("parses");
+        assert_eq!(kept.name_value(), (SESSION_COOKIE, "t"));
+        assert_eq!(kept.path(), Some("/"));
+        assert_eq!(kept.http_only(), Some(true));
+        assert_eq!(kept.same_site(), Some(SameSite::Lax));
+        assert_eq!(kept.secure(), None);
+        assert_eq!(
+            kept.max_age(),
+            Some(cookie::time::Duration::seconds(TOKEN_LIFETIME_SECS))
+        );
+        let secure = Cookie::parse(session_cookie(Some("t"), true)).expect("parses");
+        assert_eq!(secure.secure(), Some(true));
+        let forgotten = Cookie::parse(session_cookie(None, true)).expect("parses");
+        assert_eq!(forgotten.value(), "");
+        assert_eq!(forgotten.max_age(), Some(cookie::time::Duration::ZERO));
+        assert_eq!(forgotten.secure(), Some(true));
         assert!(forwarded_https(Some("https")));
         assert!(forwarded_https(Some("HTTPS, http")));
         assert!(!forwarded_https(Some("http")));
