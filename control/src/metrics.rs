@@ -1,10 +1,21 @@
-//! What the scheduling loop measured, in Prometheus' text format (`GET /metrics`). The scheduler
-//! returns counters and shares in its plan; the loop times the phases and records them here.
+//! What the scheduling loop measured, in the OpenMetrics text format (`GET /metrics`), kept and
+//! written by `prometheus-client` (labels escaped, counters as counters, durations as
+//! histograms). The scheduler returns counters and shares in its plan; the loop times the phases
+//! and records them here.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use std::fmt::Write;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{EncodeLabelValue, LabelValueEncoder};
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
 
 use rota_scheduler::{EvictionReason, Plan};
 
@@ -30,31 +41,167 @@ pub struct PhaseTimes {
 /// One org unit's figures in one pool.
 pub use rota_api::wire::UnitShare as ShareRow;
 
-#[derive(Debug, Default)]
-struct State {
-    shares: Vec<ShareRow>,
-    pending: usize,
-    cycles: u64,
-    last_cycle: Duration,
-    phases: PhaseTimes,
-    evictions: BTreeMap<&'static str, u64>,
-    binds: u64,
+/// Label pairs of one series.
+type Labels = Vec<(String, Value)>;
+
+/// A label value, escaped as the text format wants (`\\`, `\"`, `\n`); prometheus-client 0.24
+/// writes a `String` as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Value(String);
+
+impl EncodeLabelValue for Value {
+    fn encode(&self, encoder: &mut LabelValueEncoder) -> std::fmt::Result {
+        for c in self.0.chars() {
+            match c {
+                '\\' => encoder.write_str("\\\\")?,
+                '"' => encoder.write_str("\\\"")?,
+                '\n' => encoder.write_str("\\n")?,
+                c => encoder.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One label.
+fn label(name: &str, value: &str) -> (String, Value) {
+    (name.to_owned(), Value(value.to_owned()))
+}
+/// A gauge of GPUs per org unit and pool.
+type GpuGauges = Family<Labels, Gauge<f64, AtomicU64>>;
+/// Durations per label, as histograms.
+type Durations = Family<Labels, Histogram, fn() -> Histogram>;
+
+/// Buckets for a cycle or one of its phases: 100 µs to about 6.5 s.
+fn duration_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_1, 2.0, 17))
+}
+
+/// The reasons a workload is evicted, as labels.
+const EVICTION_REASONS: [&str; 4] = ["reclaim", "preempt", "consolidate", "gang_broken"];
+
+#[derive(Debug)]
+struct Inner {
+    registry: Registry,
+    deserved: GpuGauges,
+    fair_share: GpuGauges,
+    allocated: GpuGauges,
+    pending: Gauge,
+    cycles: Counter,
+    binds: Counter,
+    cycle_seconds: Histogram,
+    phase_seconds: Durations,
+    evictions: Family<Labels, Counter>,
+    /// The last cycle's figures as rows, for the pages that show them.
+    shares: Mutex<Vec<ShareRow>>,
 }
 
 /// Shared between the loop (which records) and the server (which renders).
-#[derive(Debug, Clone, Default)]
-pub struct Metrics(Arc<Mutex<State>>);
+#[derive(Debug, Clone)]
+pub struct Metrics(Arc<Inner>);
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let deserved = GpuGauges::default();
+        let fair_share = GpuGauges::default();
+        let allocated = GpuGauges::default();
+        let pending = Gauge::default();
+        let cycles = Counter::default();
+        let binds = Counter::default();
+        let cycle_seconds = duration_histogram();
+        let phase_seconds = Durations::new_with_constructor(duration_histogram as fn() -> _);
+        let evictions = Family::<Labels, Counter>::default();
+        for reason in EVICTION_REASONS {
+            let _ = evictions.get_or_create(&vec![label("reason", reason)]);
+        }
+        registry.register(
+            "rota_deserved_gpus",
+            "GPUs an org unit is guaranteed",
+            deserved.clone(),
+        );
+        registry.register(
+            "rota_fair_share_gpus",
+            "GPUs an org unit's fair share came to in the last cycle",
+            fair_share.clone(),
+        );
+        registry.register(
+            "rota_allocated_gpus",
+            "GPUs an org unit held at the start of the last cycle",
+            allocated.clone(),
+        );
+        registry.register(
+            "rota_pending_workloads",
+            "Workloads left pending by the last cycle",
+            pending.clone(),
+        );
+        registry.register("rota_cycles", "Scheduling cycles run", cycles.clone());
+        registry.register("rota_binds", "Pods placed", binds.clone());
+        registry.register(
+            "rota_cycle_seconds",
+            "Duration of a cycle, store reads and writes included",
+            cycle_seconds.clone(),
+        );
+        registry.register(
+            "rota_cycle_phase_seconds",
+            "Duration of each phase of a cycle",
+            phase_seconds.clone(),
+        );
+        registry.register(
+            "rota_evictions",
+            "Workloads evicted, by reason",
+            evictions.clone(),
+        );
+        Metrics(Arc::new(Inner {
+            registry,
+            deserved,
+            fair_share,
+            allocated,
+            pending,
+            cycles,
+            binds,
+            cycle_seconds,
+            phase_seconds,
+            evictions,
+            shares: Mutex::new(Vec::new()),
+        }))
+    }
+}
 
 impl Metrics {
     /// Records one cycle.
     pub fn record(&self, plan: &Plan, total: Duration, phases: PhaseTimes) {
-        let Ok(mut s) = self.0.lock() else { return };
-        s.cycles += 1;
-        s.last_cycle = total;
-        s.phases = phases;
-        s.pending = plan.pending.len();
-        s.binds += plan.binds.len() as u64;
-        s.shares = plan
+        let m = &self.0;
+        m.cycles.inc();
+        m.binds.inc_by(plan.binds.len() as u64);
+        m.pending
+            .set(i64::try_from(plan.pending.len()).unwrap_or(i64::MAX));
+        m.cycle_seconds.observe(total.as_secs_f64());
+        for (phase, d) in [
+            ("load", phases.load),
+            ("fair_share", phases.fair_share),
+            ("allocate", phases.allocate),
+            ("consolidate", phases.consolidate),
+            ("reclaim", phases.reclaim),
+            ("preempt", phases.preempt),
+            ("commit", phases.commit),
+        ] {
+            m.phase_seconds
+                .get_or_create(&vec![label("phase", phase)])
+                .observe(d.as_secs_f64());
+        }
+        for e in &plan.evictions {
+            let reason = match e.reason {
+                EvictionReason::Reclaim { .. } => "reclaim",
+                EvictionReason::Preempt { .. } => "preempt",
+                EvictionReason::Consolidate { .. } => "consolidate",
+                EvictionReason::GangBroken { .. } => "gang_broken",
+            };
+            m.evictions
+                .get_or_create(&vec![label("reason", reason)])
+                .inc();
+        }
+        let rows: Vec<ShareRow> = plan
             .shares
             .iter()
             .map(|q| ShareRow {
@@ -66,115 +213,78 @@ impl Metrics {
                 allocated: q.allocated.as_gpus(),
             })
             .collect();
-        for e in &plan.evictions {
-            let reason = match e.reason {
-                EvictionReason::Reclaim { .. } => "reclaim",
-                EvictionReason::Preempt { .. } => "preempt",
-                EvictionReason::Consolidate { .. } => "consolidate",
-                EvictionReason::GangBroken { .. } => "gang_broken",
+        // Units and pools come and go: the gauges hold exactly the last cycle's rows.
+        for family in [&m.deserved, &m.fair_share, &m.allocated] {
+            family.clear();
+        }
+        for row in &rows {
+            let kind = if row.is_project {
+                "project"
+            } else {
+                "department"
             };
-            *s.evictions.entry(reason).or_default() += 1;
+            let labels = vec![label("pool", &row.pool), label(kind, &row.name)];
+            m.deserved.get_or_create(&labels).set(row.deserved);
+            m.fair_share.get_or_create(&labels).set(row.fair_share);
+            m.allocated.get_or_create(&labels).set(row.allocated);
+        }
+        if let Ok(mut shares) = m.shares.lock() {
+            *shares = rows;
         }
     }
 
     /// Every org unit's deserved quota, fair share and allocation, per pool, as the last cycle
     /// computed them (empty before the first cycle).
     pub fn shares(&self) -> Vec<ShareRow> {
-        self.0.lock().map(|s| s.shares.clone()).unwrap_or_default()
+        self.0.shares.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// The Prometheus text exposition.
+    /// The OpenMetrics text exposition.
     pub fn render(&self) -> String {
-        let Ok(s) = self.0.lock() else {
-            return String::new();
-        };
         let mut out = String::new();
-        let gauge = |out: &mut String, name: &str, help: &str, pick: &dyn Fn(&ShareRow) -> f64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
-            for q in &s.shares {
-                let kind = if q.is_project {
-                    "project"
-                } else {
-                    "department"
-                };
-                let _ = writeln!(
-                    out,
-                    "{name}{{pool=\"{}\",{kind}=\"{}\"}} {}",
-                    q.pool,
-                    q.name,
-                    pick(q)
-                );
-            }
-        };
-        gauge(
-            &mut out,
-            "rota_deserved_gpus",
-            "GPUs an org unit is guaranteed.",
-            &|q| q.deserved,
-        );
-        gauge(
-            &mut out,
-            "rota_fair_share_gpus",
-            "GPUs an org unit's fair share came to in the last cycle.",
-            &|q| q.fair_share,
-        );
-        gauge(
-            &mut out,
-            "rota_allocated_gpus",
-            "GPUs an org unit held at the start of the last cycle.",
-            &|q| q.allocated,
-        );
-        let _ = writeln!(
-            out,
-            "# HELP rota_pending_workloads Workloads left pending by the last cycle.\n# TYPE rota_pending_workloads gauge\nrota_pending_workloads {}",
-            s.pending
-        );
-        let _ = writeln!(
-            out,
-            "# HELP rota_cycles_total Scheduling cycles run.\n# TYPE rota_cycles_total counter\nrota_cycles_total {}",
-            s.cycles
-        );
-        let _ = writeln!(
-            out,
-            "# HELP rota_binds_total Pods placed.\n# TYPE rota_binds_total counter\nrota_binds_total {}",
-            s.binds
-        );
-        let _ = writeln!(
-            out,
-            "# HELP rota_cycle_seconds Duration of the last cycle, store reads and writes included.\n# TYPE rota_cycle_seconds gauge\nrota_cycle_seconds {}",
-            s.last_cycle.as_secs_f64()
-        );
-        let _ = writeln!(
-            out,
-            "# HELP rota_cycle_phase_seconds Duration of each phase of the last cycle.\n# TYPE rota_cycle_phase_seconds gauge"
-        );
-        let p = s.phases;
-        for (phase, d) in [
-            ("load", p.load),
-            ("fair_share", p.fair_share),
-            ("allocate", p.allocate),
-            ("consolidate", p.consolidate),
-            ("reclaim", p.reclaim),
-            ("preempt", p.preempt),
-            ("commit", p.commit),
-        ] {
-            let _ = writeln!(
-                out,
-                "rota_cycle_phase_seconds{{phase=\"{phase}\"}} {}",
-                d.as_secs_f64()
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP rota_evictions_total Workloads evicted, by reason.\n# TYPE rota_evictions_total counter"
-        );
-        for reason in ["reclaim", "preempt", "consolidate", "gang_broken"] {
-            let _ = writeln!(
-                out,
-                "rota_evictions_total{{reason=\"{reason}\"}} {}",
-                s.evictions.get(reason).copied().unwrap_or(0)
-            );
-        }
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.0.registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped_and_counters_and_histograms_are_typed() {
+        let metrics = Metrics::default();
+        let mut plan = Plan::default();
+        plan.shares.push(rota_scheduler::QueueShare {
+            pool: "pool \"a\"".into(),
+            name: "team-a".into(),
+            is_project: true,
+            deserved: rota_scheduler::MilliGpus(2000),
+            fair_share: rota_scheduler::MilliGpus(3000),
+            allocated: rota_scheduler::MilliGpus(1500),
+            demand: rota_scheduler::MilliGpus(4000),
+        });
+        metrics.record(&plan, Duration::from_millis(3), PhaseTimes::default());
+        let text = metrics.render();
+        assert!(
+            text.contains("rota_deserved_gpus{pool=\"pool \\\"a\\\"\",project=\"team-a\"} 2.0"),
+            "{text}"
+        );
+        assert!(text.contains("# TYPE rota_cycles counter"), "{text}");
+        assert!(text.contains("rota_cycles_total 1"), "{text}");
+        assert!(
+            text.contains("# TYPE rota_cycle_seconds histogram"),
+            "{text}"
+        );
+        assert!(
+            text.contains("rota_cycle_phase_seconds_count{phase=\"allocate\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("rota_evictions_total{reason=\"preempt\"} 0"),
+            "{text}"
+        );
+        assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

@@ -312,7 +312,7 @@ async fn api(db_url: String) {
         .await
         .expect("text");
     for line in [
-        "rota_deserved_gpus{pool=\"default\",project=\"team-a\"} 2",
+        "rota_deserved_gpus{pool=\"default\",project=\"team-a\"} 2.0",
         "rota_evictions_total{reason=\"reclaim\"} 1",
         "rota_evictions_total{reason=\"consolidate\"} 1",
         "rota_pending_workloads 0",
@@ -323,7 +323,7 @@ async fn api(db_url: String) {
         );
     }
     assert!(
-        metrics.contains("rota_cycle_phase_seconds{phase=\"allocate\"}"),
+        metrics.contains("rota_cycle_phase_seconds_count{phase=\"allocate\"}"),
         "{metrics}"
     );
 }

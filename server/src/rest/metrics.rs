@@ -29,7 +29,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format", content_type = "text/plain"), (status = 401, description = "ROTA_METRICS_TOKEN is set and the request does not carry it", body = rota_api::ApiError)))]
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "OpenMetrics text format (Prometheus scrapes it)", content_type = "application/openmetrics-text"), (status = 401, description = "ROTA_METRICS_TOKEN is set and the request does not carry it", body = rota_api::ApiError)))]
 pub async fn metrics(State(rota): State<Rota>, headers: HeaderMap) -> Response {
     if let Some(token) = required_token() {
         let given = headers
@@ -46,7 +46,10 @@ pub async fn metrics(State(rota): State<Rota>, headers: HeaderMap) -> Response {
         }
     }
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         rota.metrics.render(),
     )
         .into_response()
