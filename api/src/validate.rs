@@ -9,6 +9,11 @@ pub const MAX_GPUS_PER_POD: u32 = 64;
 pub const MAX_PODS: u32 = 1024;
 /// The longest name (a DNS-1123 label).
 pub const MAX_NAME_LEN: usize = 63;
+/// [`name`]'s rule as the OpenAPI document states it (utoipa takes only literals there; the
+/// server's OpenAPI test checks every name field's pattern against this).
+pub const NAME_PATTERN: &str = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+/// [`image`]'s rule as the OpenAPI document states it (checked likewise).
+pub const IMAGE_PATTERN: &str = "^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,511}$";
 
 fn err(field: &str, message: impl Into<String>) -> FieldError {
     FieldError {
@@ -51,8 +56,7 @@ pub fn name(field: &str, value: &str) -> Result<(), FieldError> {
 pub const MAX_IMAGE_LEN: usize = 512;
 
 /// A container image reference (`registry/path:tag` or `…@sha256:…`): a letter or digit, then
-/// letters, digits and `. _ - / : @ +`, at most [`MAX_IMAGE_LEN`] characters. The OpenAPI
-/// document states the same rule as the pattern `^[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,511}$`.
+/// letters, digits and `. _ - / : @ +`, at most [`MAX_IMAGE_LEN`] characters: [`IMAGE_PATTERN`].
 pub fn image(field: &str, value: &str) -> Result<(), FieldError> {
     if value.is_empty() {
         return Err(err(
