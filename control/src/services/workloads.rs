@@ -417,16 +417,8 @@ pub async fn delete(rota: &Rota, who: &Principal, id: &str) -> ControlResult<Wor
         .next();
     let now = now_ms();
     let txn = rota.store.write().await?;
-    let ended = workload::Entity::update_many()
-        .col_expr(workload::Column::Phase, Expr::value("Deleted"))
-        .col_expr(workload::Column::EndedAt, Expr::value(now))
-        .filter(workload::Column::Id.eq(w.id))
-        .filter(workload::Column::EndedAt.is_null())
-        .exec(&txn)
-        .await?;
-    if ended.rows_affected == 0 {
-        return Err(ApiError::not_found(format!("workload {id} was already deleted")).into());
-    }
+    // Pods first, then the workload: the order the scheduling loop writes them in, so that on
+    // PostgreSQL a deletion and a committing plan never wait for each other in a circle.
     // Its pods stop through the executor, holding their GPUs until they are gone.
     pod::Entity::update_many()
         .col_expr(pod::Column::State, Expr::value(pod::state::TERMINATING))
@@ -435,6 +427,17 @@ pub async fn delete(rota: &Rota, who: &Principal, id: &str) -> ControlResult<Wor
         .filter(pod::Column::State.ne(pod::state::TERMINATING))
         .exec(&txn)
         .await?;
+    let ended = workload::Entity::update_many()
+        .col_expr(workload::Column::Phase, Expr::value("Deleted"))
+        .col_expr(workload::Column::EndedAt, Expr::value(now))
+        .filter(workload::Column::Id.eq(w.id))
+        .filter(workload::Column::EndedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if ended.rows_affected == 0 {
+        // Dropping the transaction undoes the pods' change.
+        return Err(ApiError::not_found(format!("workload {id} was already deleted")).into());
+    }
     insert_event(
         &txn,
         Some(w.id),
