@@ -95,6 +95,9 @@ enum BenchCommand {
     Page(remote::bench_page::PageArgs),
     /// Submission to a confirmed running process or Slurm job (use a server started for it).
     Executor(remote::bench_executor::ExecutorBenchArgs),
+    /// Two servers on one PostgreSQL store: time from a SIGKILL of the leader to the follower
+    /// leading and committing its first plan (it starts the servers itself).
+    Failover(remote::bench_failover::FailoverArgs),
 }
 
 fn kind(cmd: &KindCommand, kind: &str) -> anyhow::Result<()> {
@@ -138,6 +141,7 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Api(args)) => remote::bench::run(args),
         Command::Bench(BenchCommand::Page(args)) => remote::bench_page::run(args),
         Command::Bench(BenchCommand::Executor(args)) => remote::bench_executor::run(args),
+        Command::Bench(BenchCommand::Failover(args)) => remote::bench_failover::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

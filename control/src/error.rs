@@ -15,6 +15,14 @@ pub enum ControlError {
     /// Something stored is not what it should be (a bug or a hand-edited database).
     #[error("corrupt record: {0}")]
     Corrupt(String),
+    /// The scheduling loop may not write: another server leads the cluster now.
+    #[error("this server no longer leads the cluster (its term {mine:?}, the store's {store:?})")]
+    NotLeader {
+        /// The term this server believed it led in.
+        mine: Option<i64>,
+        /// The term the store holds.
+        store: Option<i64>,
+    },
     /// Too many failed sign-ins: refused until the wait is over.
     #[error("too many failed sign-ins for {}", .0.key)]
     LockedOut(crate::services::throttle::LockedOut),
@@ -45,6 +53,10 @@ impl ControlError {
                     "an internal error occurred; it has been logged",
                 )
             }
+            ControlError::NotLeader { .. } => ApiError::new(
+                ErrorCode::Unavailable,
+                "another server schedules this cluster now; try again",
+            ),
             ControlError::LockedOut(l) => ApiError::new(
                 ErrorCode::TooManyRequests,
                 format!(

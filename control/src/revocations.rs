@@ -29,7 +29,7 @@ pub struct TokenFacts {
 }
 
 /// One revocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Revoke {
     /// One token (signed out).
     Token {
@@ -146,6 +146,24 @@ impl Revocations {
     pub fn apply(&self, r: &Revoke) {
         if let Ok(mut refused) = self.refused.write() {
             refused.add(r);
+        }
+    }
+
+    /// Adds what `read` (read again from the store) refuses to what this one does.
+    pub fn merge(&self, read: Revocations) {
+        let Ok(read) = read.refused.into_inner() else {
+            return;
+        };
+        if let Ok(mut refused) = self.refused.write() {
+            refused.tokens.extend(read.tokens);
+            for (id, at) in read.users {
+                let up_to = refused.users.entry(id).or_default();
+                *up_to = (*up_to).max(at);
+            }
+            for (id, at) in read.credentials {
+                let up_to = refused.credentials.entry(id).or_default();
+                *up_to = (*up_to).max(at);
+            }
         }
     }
 

@@ -9,6 +9,7 @@ mod m20261202_000001_pod_lifecycle;
 mod m20261202_000002_environment_command;
 mod m20261202_000003_distributed;
 mod m20261202_000004_revocations;
+mod m20261203_000001_leadership;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_environment_command::Migration),
             Box::new(m20261202_000003_distributed::Migration),
             Box::new(m20261202_000004_revocations::Migration),
+            Box::new(m20261203_000001_leadership::Migration),
         ]
     }
 }

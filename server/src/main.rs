@@ -4,6 +4,7 @@ use anyhow::Context;
 use axum::serve::ListenerExt;
 use leptos::prelude::get_configuration;
 use rota_control::cluster_file::ClusterFile;
+use rota_control::leadership::{Leadership, StartLock};
 use rota_control::logs::Logs;
 use rota_control::services::Rota;
 use rota_control::store::Store;
@@ -53,10 +54,21 @@ async fn serve() -> anyhow::Result<()> {
     )
     .await
     .with_context(|| format!("starting the {:?} executor", file.executor))?;
+    let shared = Store::is_postgres(&settings.database_url);
+    // Servers starting together on one PostgreSQL store migrate and seed it in turn.
+    let start_lock = if shared {
+        Some(
+            StartLock::take(&settings.database_url)
+                .await
+                .context("waiting for other servers on the store to start")?,
+        )
+    } else {
+        None
+    };
     let store = Store::open(&settings.database_url)
         .await
         .with_context(|| format!("opening the store at {}", settings.database_url))?;
-    let (rota, control, seeded) = Rota::start(
+    let (mut rota, control, seeded) = Rota::start(
         store,
         &file,
         settings.admin_password.as_deref(),
@@ -65,6 +77,29 @@ async fn serve() -> anyhow::Result<()> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("starting the control plane: {e}"))?;
+    if let Some(lock) = start_lock {
+        lock.release().await;
+    }
+    // On PostgreSQL other servers may share the store: one of them schedules (the leader), and
+    // they tell each other what changed.
+    let control = if shared {
+        // Who this server is to the others: its address, its pid, and when it started.
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let me = format!("{addr}/{}/{started:x}", std::process::id());
+        let leadership = Leadership::connect(&settings.database_url, rota.cluster_id, me.clone())
+            .await
+            .context("connecting for the leader lease")?;
+        rota.leadership = Some(leadership.clone());
+        rota.join_peers(&settings.database_url, me)
+            .await
+            .map_err(|e| anyhow::anyhow!("joining the other servers on the store: {e}"))?;
+        leadership.spawn();
+        control.with_leadership(leadership)
+    } else {
+        control
+    };
     if let Some(password) = &seeded.generated_password {
         println!("First start: sign in as admin with password {password}");
         println!(
@@ -84,13 +119,16 @@ async fn serve() -> anyhow::Result<()> {
                 tracing::debug!(error = %e, "TCP_NODELAY could not be set on a connection");
             }
         });
-    tracing::info!(cluster = %rota.cluster_name, executor = rota.executor.kind(), store = %settings.database_url, "Rota is serving on http://{addr}");
+    tracing::info!(cluster = %rota.cluster_name, executor = rota.executor.kind(), store = %settings.database_url, role = rota.role().as_str(), "Rota is serving on http://{addr}");
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown())
     .await?;
+    if let Some(leadership) = &rota.leadership {
+        leadership.resign().await;
+    }
     Ok(())
 }
 

@@ -12,7 +12,7 @@ async fn health_answers_while_the_store_does() {
     let (status, body) = app.call("GET", "/healthz", None, None).await;
     assert_eq!(
         (status, body),
-        (StatusCode::OK, Value::String("ok\n".into()))
+        (StatusCode::OK, Value::String("ok: only server\n".into()))
     );
 }
 

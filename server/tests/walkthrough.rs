@@ -7,77 +7,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::cli::Cli;
+use support::walkthrough::{self, IMAGE, after_b2, after_consolidation, first_step, table};
 use support::{ADMIN_PASSWORD, Server, TestStore};
 
 mod support;
 
-const IMAGE: &str = "runai.jfrog.io/demo/quickstart";
-const HEADER: &str = "Workload  Type      Status   Project  Running/Req. Pods  GPU Alloc.\n\
-                      ───────────────────────────────────────────────────────────────────\n";
-
-fn table(rows: &[(&str, &str, &str, &str, &str)]) -> String {
-    let mut out = HEADER.to_owned();
-    for (name, status, project, pods, gpus) in rows {
-        out.push_str(&format!(
-            "{name:<8}  Training  {status:<7}  {project}   {pods:<17}  {gpus}\n"
-        ));
-    }
-    out
-}
-
-fn first_step() -> String {
-    table(&[
-        ("a2", "Running", "team-a", "1/1", "2.00"),
-        ("a1", "Running", "team-a", "1/1", "1.00"),
-        ("b1", "Running", "team-b", "1/1", "1.00"),
-    ])
-}
-
-fn after_b2() -> String {
-    table(&[
-        ("a2", "Running", "team-a", "1/1", "2.00"),
-        ("a1", "Pending", "team-a", "0/1", "1.00"),
-        ("b1", "Running", "team-b", "1/1", "1.00"),
-        ("b2", "Running", "team-b", "1/1", "1.00"),
-    ])
-}
-
-fn after_consolidation() -> String {
-    table(&[
-        ("a1", "Running", "team-a", "1/1", "1.00"),
-        ("b2", "Running", "team-b", "1/1", "1.00"),
-        ("a2", "Running", "team-a", "1/1", "2.00"),
-    ])
-}
-
 async fn cli_v1(db_url: String) {
     let server = Server::start(&db_url).await;
     let cli = Cli::new(&server.base);
-    let list = ["list", "-A"];
-    cli.ok(&["submit", "a2", "-i", IMAGE, "-g", "2", "-p", "team-a"]);
-    cli.ok(&["submit", "a1", "-i", IMAGE, "-g", "1", "-p", "team-a"]);
-    cli.ok(&["submit", "b1", "-i", IMAGE, "-g", "1", "-p", "team-b"]);
-    cli.until(&list, &first_step());
-    cli.ok(&["submit", "b2", "-i", IMAGE, "-g", "1", "-p", "team-b"]);
-    cli.until(&list, &after_b2());
-    let described = cli.ok(&["describe", "job", "a1", "-p", "team-a"]);
-    assert!(described.contains("Status:     Pending"), "{described}");
-    assert!(
-        described.contains("preempted: team-b reclaimed its fair share of GPUs for b2"),
-        "{described}"
-    );
-    cli.ok(&["delete", "job", "a2", "-p", "team-a"]);
-    cli.until(
-        &list,
-        &table(&[
-            ("a1", "Running", "team-a", "1/1", "1.00"),
-            ("b1", "Running", "team-b", "1/1", "1.00"),
-            ("b2", "Running", "team-b", "1/1", "1.00"),
-        ]),
-    );
-    cli.ok(&["delete", "job", "b1", "-p", "team-b"]);
-    cli.ok(&["submit", "a2", "-i", IMAGE, "-g", "2", "-p", "team-a"]);
-    cli.until(&list, &after_consolidation());
+    walkthrough::cli_v1(&cli);
 }
 
 async fn cli_v2(db_url: String) {

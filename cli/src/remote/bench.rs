@@ -31,6 +31,10 @@ pub struct BenchArgs {
     /// The server under test.
     #[command(flatten)]
     server: ServerArgs,
+    /// Other servers on the same store (PostgreSQL): the clients, and the 202-to-Running
+    /// samples, are spread over all of them in turn.
+    #[arg(long = "also-url")]
+    also: Vec<String>,
     /// Submissions in the throughput phase.
     #[arg(long, default_value_t = 4000)]
     submissions: u32,
@@ -47,6 +51,7 @@ pub struct BenchArgs {
 
 #[derive(Debug, Serialize)]
 struct Figures {
+    servers: usize,
     submissions: u32,
     concurrency: u32,
     seconds: f64,
@@ -123,9 +128,10 @@ pub(super) fn sign_in(url: &str, username: &str, password: &str) -> anyhow::Resu
 }
 
 /// `clients` threads submit 1-GPU trainings named `{prefix}-{client}-{i}`, `per_client` each, as
-/// fast as they can, alternating the two projects; returns each submission's latency in ms.
+/// fast as they can, alternating the two projects; client `c` submits to `urls[c % n]`. Returns
+/// each submission's latency in ms.
 pub(super) fn submit_many(
-    url: &str,
+    urls: &[String],
     session: &Session,
     clients: u32,
     per_client: u32,
@@ -134,7 +140,7 @@ pub(super) fn submit_many(
     let mut handles = Vec::new();
     for c in 0..clients {
         let (url, token, cluster, projects, prefix) = (
-            url.to_owned(),
+            urls[c as usize % urls.len().max(1)].clone(),
             session.token.clone(),
             session.cluster.clone(),
             session.projects.clone(),
@@ -202,7 +208,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         &args.server.username,
         &args.server.password,
     )?;
-    let (client, cluster, project_ids) = (&session.client, &session.cluster, &session.projects);
+    let (cluster, project_ids) = (&session.cluster, &session.projects);
     let run_id = format!(
         "{:x}",
         Instant::now().elapsed().as_nanos() ^ u128::from(std::process::id())
@@ -211,8 +217,15 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     // Throughput: `concurrency` clients submit 1-GPU trainings as fast as they can.
     let per_client = args.submissions.div_ceil(args.concurrency.max(1));
     let start = Instant::now();
+    let urls: Vec<String> = std::iter::once(args.server.url.clone())
+        .chain(args.also.iter().cloned())
+        .collect();
+    let clients: Vec<Client> = urls
+        .iter()
+        .map(|url| Client::new(url, Some(session.token.clone())))
+        .collect::<Result<_, _>>()?;
     let mut latencies = submit_many(
-        &args.server.url,
+        &urls,
         &session,
         args.concurrency,
         per_client,
@@ -225,6 +238,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let mut to_running = Vec::with_capacity(args.samples as usize);
     for i in 0..args.samples {
         let name = format!("r{run_id}-{i}");
+        let client = &clients[i as usize % clients.len()];
         let t = Instant::now();
         let created = client.submit("training", &request(name, &project_ids[0], cluster, 0.0))?;
         wait_running(client, &created, t, Duration::from_secs(10))?;
@@ -235,6 +249,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     }
     to_running.sort_by(f64::total_cmp);
     let figures = Figures {
+        servers: urls.len(),
         submissions: latencies.len() as u32,
         concurrency: args.concurrency,
         seconds,
@@ -248,9 +263,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         Format::Json => println!("{}", serde_json::to_string(&figures)?),
         Format::Text => {
             println!(
-                "{} submissions from {} clients in {:.2} s: {:.0}/s; latency p50 {:.1} ms, p99 {:.1} ms",
+                "{} submissions from {} clients to {} server(s) in {:.2} s: {:.0}/s; latency p50 {:.1} ms, p99 {:.1} ms",
                 figures.submissions,
                 figures.concurrency,
+                figures.servers,
                 figures.seconds,
                 figures.submissions_per_s,
                 figures.submit_p50_ms,

@@ -55,7 +55,13 @@ pub fn run(args: &PageArgs) -> anyhow::Result<()> {
     let clients = 8u32;
     let per_client = args.workloads.div_ceil(clients);
     let prefix = format!("p{:x}", std::process::id());
-    submit_many(&args.server.url, &session, clients, per_client, &prefix)?;
+    submit_many(
+        std::slice::from_ref(&args.server.url),
+        &session,
+        clients,
+        per_client,
+        &prefix,
+    )?;
     ensure!(
         args.settle.is_finite() && args.settle >= 0.0,
         "--settle must be a number of seconds ≥ 0 (got {})",

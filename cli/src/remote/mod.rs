@@ -14,6 +14,7 @@ use rota_api::wire::{
 
 pub mod bench;
 pub mod bench_executor;
+pub mod bench_failover;
 pub mod bench_page;
 mod client;
 pub mod config;

@@ -86,33 +86,45 @@ fn corrupt(e: ApiError) -> DbErr {
     DbErr::Custom(e.message)
 }
 
+/// The signing key and the one before it, as the store holds them.
+async fn read_ring(db: &impl ConnectionTrait) -> Result<Ring, DbErr> {
+    let secret = settings::get(db, SIGNING_KEY)
+        .await?
+        .ok_or_else(|| DbErr::Custom("the signing key is missing".into()))?;
+    let id = settings::get(db, SIGNING_KEY_ID)
+        .await?
+        .unwrap_or_else(|| FIRST_KEY_ID.to_owned());
+    let previous = match (
+        settings::get(db, PREVIOUS_KEY).await?,
+        settings::get(db, PREVIOUS_KEY_ID).await?,
+    ) {
+        (Some(secret), Some(id)) => Some(Key::new(&id, secret.as_bytes()).map_err(corrupt)?),
+        _ => None,
+    };
+    Ok(Ring {
+        current: Key::new(&id, secret.as_bytes()).map_err(corrupt)?,
+        previous,
+    })
+}
+
 impl Signer {
     /// The store's signing keys, the first made on first use.
     pub async fn load_or_create(db: &impl ConnectionTrait) -> Result<Self, DbErr> {
-        let secret = match settings::get(db, SIGNING_KEY).await? {
-            Some(k) => k,
-            None => {
-                let k = new_secret();
-                settings::insert(db, SIGNING_KEY, &k).await?;
-                k
-            }
-        };
-        let id = settings::get(db, SIGNING_KEY_ID)
-            .await?
-            .unwrap_or_else(|| FIRST_KEY_ID.to_owned());
-        let previous = match (
-            settings::get(db, PREVIOUS_KEY).await?,
-            settings::get(db, PREVIOUS_KEY_ID).await?,
-        ) {
-            (Some(secret), Some(id)) => Some(Key::new(&id, secret.as_bytes()).map_err(corrupt)?),
-            _ => None,
-        };
+        if settings::get(db, SIGNING_KEY).await?.is_none() {
+            settings::insert(db, SIGNING_KEY, &new_secret()).await?;
+        }
         Ok(Signer {
-            ring: Arc::new(RwLock::new(Ring {
-                current: Key::new(&id, secret.as_bytes()).map_err(corrupt)?,
-                previous,
-            })),
+            ring: Arc::new(RwLock::new(read_ring(db).await?)),
         })
+    }
+
+    /// Reads the keys again (another server rotated them).
+    pub async fn reload(&self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+        let ring = read_ring(db).await?;
+        if let Ok(mut current) = self.ring.write() {
+            *current = ring;
+        }
+        Ok(())
     }
 
     /// A signer over a given key (tests).

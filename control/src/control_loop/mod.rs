@@ -17,6 +17,7 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::error::ControlResult;
 use crate::executor::{Events, Executor, PodEvent, PodRecord, PodState};
+use crate::leadership::Leadership;
 use crate::logs::Logs;
 use crate::metrics::{Metrics, PhaseTimes};
 use crate::store::Store;
@@ -40,7 +41,7 @@ const MAX_BACKOFF: Duration = Duration::from_millis(20);
 pub const MAX_CYCLES_PER_WAKE: usize = 50;
 
 /// What a service changed, so that the loop can update its snapshot instead of re-reading it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Change {
     /// A workload was submitted (its row id).
     Submitted(i32),
@@ -51,14 +52,20 @@ pub enum Change {
 }
 
 /// Wakes the loop and tells it what changed. Cheap to clone; waking a loop that is already awake
-/// is free.
+/// is free. With other servers on the store ([`crate::peers`]), what one server's services
+/// change reaches the others' too.
 #[derive(Debug, Clone)]
 pub struct Wake {
     notify: Arc<Notify>,
     changes: Arc<std::sync::Mutex<Vec<Change>>>,
+    /// Whether changes are kept for the loop: not while another server schedules (this one
+    /// reads the store whole when it takes over).
+    recording: Arc<AtomicBool>,
     /// Counts what people can see change (submissions, deletions, committed plans), for pages
     /// that follow the cluster live.
     seen: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Where notes for the other servers go, once this server joined them.
+    peers: Arc<std::sync::OnceLock<crate::peers::Outbox>>,
 }
 
 impl Default for Wake {
@@ -66,7 +73,9 @@ impl Default for Wake {
         Wake {
             notify: Arc::default(),
             changes: Arc::default(),
+            recording: Arc::new(AtomicBool::new(true)),
             seen: Arc::new(tokio::sync::watch::Sender::new(0)),
+            peers: Arc::default(),
         }
     }
 }
@@ -82,23 +91,67 @@ impl Wake {
         self.changed_all([change]);
     }
 
-    /// Records changes committed together, and wakes the loop once.
+    /// Records changes committed together, and wakes the loop once (here, and on the server
+    /// that schedules when that is another one).
     pub fn changed_all(&self, all: impl IntoIterator<Item = Change>) {
-        if let Ok(mut changes) = self.changes.lock() {
+        let all: Vec<Change> = all.into_iter().collect();
+        self.tell_peers(|| crate::peers::Note::Changed {
+            changes: all.clone(),
+        });
+        self.changed_here(all);
+    }
+
+    /// Records changes and wakes this server's loop only (they came from another server).
+    pub(crate) fn changed_here(&self, all: Vec<Change>) {
+        if self.recording.load(Ordering::Relaxed)
+            && let Ok(mut changes) = self.changes.lock()
+        {
             changes.extend(all);
         }
-        self.announce();
+        self.announce_here();
         self.wake();
     }
 
-    /// Tells whoever follows the cluster that something they can see changed.
+    /// Tells whoever follows the cluster (here and on the other servers) that something they
+    /// can see changed.
     pub fn announce(&self) {
+        self.tell_peers(|| crate::peers::Note::Seen);
+        self.announce_here();
+    }
+
+    /// Tells whoever follows the cluster on this server that something they can see changed.
+    pub(crate) fn announce_here(&self) {
         self.seen.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Follows visible changes: the receiver sees a new value after each [`Wake::announce`].
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
         self.seen.subscribe()
+    }
+
+    /// Sends a note to the other servers, if this one has joined them.
+    pub(crate) fn tell_peers(&self, note: impl FnOnce() -> crate::peers::Note) {
+        if let Some(outbox) = self.peers.get() {
+            outbox.send(note());
+        }
+    }
+
+    /// Whether this server talks with others.
+    pub(crate) fn has_peers(&self) -> bool {
+        self.peers.get().is_some()
+    }
+
+    /// From now on, notes go to `outbox` (once; later calls are ignored).
+    pub(crate) fn join(&self, outbox: crate::peers::Outbox) {
+        let _ = self.peers.set(outbox);
+    }
+
+    /// Keeps changes for the loop, or (while another server schedules) lets them go.
+    fn record(&self, on: bool) {
+        self.recording.store(on, Ordering::Relaxed);
+        if !on && let Ok(mut changes) = self.changes.lock() {
+            changes.clear();
+        }
     }
 
     fn drain(&self) -> Vec<Change> {
@@ -124,20 +177,76 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(5);
 pub struct Reasons(Arc<std::sync::RwLock<BTreeMap<i32, String>>>);
 
 impl Reasons {
-    fn replace(&self, plan: &rota_scheduler::Plan) {
+    /// Takes the reasons of `plan`; answers what changed when `diff` is asked for (for the
+    /// other servers), else nothing.
+    fn replace(&self, plan: &rota_scheduler::Plan, diff: bool) -> Option<ReasonsDiff> {
         let fresh: BTreeMap<i32, String> = plan
             .pending
             .iter()
             .filter_map(|(&id, r)| i32::try_from(id).ok().map(|id| (id, r.to_string())))
             .collect();
+        let Ok(mut map) = self.0.write() else {
+            return None;
+        };
+        let changed = diff.then(|| ReasonsDiff {
+            set: fresh
+                .iter()
+                .filter(|&(id, r)| map.get(id) != Some(r))
+                .map(|(&id, r)| (id, r.clone()))
+                .collect(),
+            clear: map
+                .keys()
+                .filter(|id| !fresh.contains_key(id))
+                .copied()
+                .collect(),
+        });
+        *map = fresh;
+        changed
+    }
+
+    /// Every reason, as a change from nothing (for a server that just joined).
+    pub(crate) fn all(&self) -> ReasonsDiff {
+        ReasonsDiff {
+            set: self
+                .0
+                .read()
+                .map(|m| m.iter().map(|(&id, r)| (id, r.clone())).collect())
+                .unwrap_or_default(),
+            clear: Vec::new(),
+        }
+    }
+
+    /// Applies what the server that schedules reported (`whole`: it is every reason there is).
+    pub(crate) fn apply(&self, diff: ReasonsDiff, whole: bool) {
         if let Ok(mut map) = self.0.write() {
-            *map = fresh;
+            if whole {
+                map.clear();
+            }
+            for id in diff.clear {
+                map.remove(&id);
+            }
+            map.extend(diff.set);
         }
     }
 
     /// The last cycle's reason for a workload (by row id), if it waits.
     pub fn get(&self, id: i32) -> Option<String> {
         self.0.read().ok().and_then(|m| m.get(&id).cloned())
+    }
+}
+
+/// How the reasons changed from one cycle to the next.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ReasonsDiff {
+    /// New or changed reasons, by workload row id.
+    pub set: Vec<(i32, String)>,
+    /// Workloads that no longer wait.
+    pub clear: Vec<i32>,
+}
+
+impl ReasonsDiff {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.clear.is_empty()
     }
 }
 
@@ -191,6 +300,8 @@ pub struct Control {
     quiet: Arc<AtomicBool>,
     /// Whether the loop's task runs, for `/healthz`.
     pub health: Health,
+    /// Its claim to lead (None: the only server on its store).
+    leadership: Option<Leadership>,
     /// How long after a wake-up the loop waits for more events before it runs.
     pub debounce: Duration,
     /// How often it runs without being woken (durations end, executors report).
@@ -229,6 +340,7 @@ impl Control {
             cache: Arc::default(),
             quiet: Arc::default(),
             health: Health::default(),
+            leadership: None,
             debounce: Duration::from_millis(2),
             tick: Duration::from_millis(500),
             check_every: CHECK_EVERY,
@@ -248,6 +360,23 @@ impl Control {
             tracing::error!(error = %e, "scheduling pass failed; retrying on the next wake-up");
         }
         *last = started.elapsed();
+    }
+
+    /// This loop's claim to lead, when other servers may share the store: it runs only while it
+    /// leads, and every write it makes is fenced.
+    pub fn with_leadership(mut self, leadership: Leadership) -> Self {
+        self.leadership = Some(leadership);
+        self
+    }
+
+    /// Starts a write transaction: on a shared store, only while the store still says this
+    /// server leads (held so for the whole transaction).
+    async fn write(&self) -> ControlResult<sea_orm::DatabaseTransaction> {
+        let txn = self.store.write().await?;
+        if let Some(leadership) = &self.leadership {
+            leadership.fence(&txn).await?;
+        }
+        Ok(txn)
     }
 
     /// The kind of executor the loop drives.
@@ -323,7 +452,7 @@ impl Control {
                 .store(!wrote && plan.is_idle(), Ordering::Relaxed);
             let now = now_ms();
             let orders = if wrote {
-                let txn = self.store.write().await?;
+                let txn = self.write().await?;
                 let orders = commit::commit(&txn, loaded, &plan, now).await?;
                 txn.commit().await?;
                 orders
@@ -332,7 +461,12 @@ impl Control {
             };
             remember(loaded, &plan, &orders, now);
             phases.commit = committing.elapsed();
-            self.reasons.replace(&plan);
+            if let Some(diff) = self.reasons.replace(&plan, self.wake.has_peers())
+                && !diff.is_empty()
+            {
+                self.wake
+                    .tell_peers(|| crate::peers::Note::reasons(diff, false));
+            }
             self.metrics.record(&plan, started.elapsed(), phases);
             tracing::debug!(
                 cycle_ms = started.elapsed().as_secs_f64() * 1e3,
@@ -406,7 +540,7 @@ impl Control {
         for r in &reports {
             self.mark_in_flight(r.name(), false);
         }
-        let txn = self.store.write().await?;
+        let txn = self.write().await?;
         let applied = pods::apply(&txn, loaded, reports, &self.logs, now_ms()).await?;
         txn.commit().await?;
         let stops = applied.stops.clone();
@@ -434,7 +568,7 @@ impl Control {
         let mut changed = false;
         match self.executor.inventory().await {
             Ok(Some(nodes)) => {
-                let txn = self.store.write().await?;
+                let txn = self.write().await?;
                 let synced =
                     inventory::sync(&txn, loaded, self.cluster_id, &nodes, &self.logs, now_ms())
                         .await?;
@@ -504,7 +638,7 @@ impl Control {
         self.dispatch(loaded, &[], &decided.restart);
         let mut ended = 0;
         if !decided.events.is_empty() {
-            let txn = self.store.write().await?;
+            let txn = self.write().await?;
             let applied = pods::apply(&txn, loaded, decided.events, &self.logs, now_ms()).await?;
             txn.commit().await?;
             let stops = applied.stops.clone();

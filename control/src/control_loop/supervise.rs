@@ -35,18 +35,51 @@ impl Health {
 
 impl Control {
     /// Runs the loop forever in a task of its own, started again (after a short pause, with the
-    /// snapshot read afresh) whenever it dies.
+    /// snapshot read afresh) whenever it dies. With a claim to lead ([`Control::with_leadership`])
+    /// it runs only while this server leads: it waits to, and stops the moment it no longer does.
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             loop {
+                let term = match &self.leadership {
+                    Some(leadership) => {
+                        self.wake.record(false);
+                        Some(leadership.until_leading().await)
+                    }
+                    None => None,
+                };
+                // Another server may have scheduled meanwhile: start from the store.
+                self.wake.record(true);
+                *self.cache.lock().await = None;
+                self.quiet.store(false, Ordering::Relaxed);
+                if let Ok(mut in_flight) = self.in_flight.lock() {
+                    in_flight.clear();
+                }
+                if let Ok(mut reconciled) = self.reconciled.lock() {
+                    *reconciled = None;
+                }
+                self.wake.wake();
                 let this = self.clone();
-                let task = tokio::spawn(async move {
+                let mut task = tokio::spawn(async move {
                     let mut last = Duration::ZERO;
                     loop {
                         this.pass(&mut last).await;
                     }
                 });
-                let Err(e) = task.await;
+                let ended = match (&self.leadership, term) {
+                    (Some(leadership), Some(term)) => {
+                        tokio::select! {
+                            ended = &mut task => ended,
+                            () = leadership.until_stepped_down(term) => {
+                                task.abort();
+                                let _ = task.await;
+                                tracing::info!(term, "the scheduling loop stopped: another server leads");
+                                continue;
+                            }
+                        }
+                    }
+                    _ => task.await,
+                };
+                let Err(e) = ended;
                 let why = if e.is_panic() {
                     let p = e.into_panic();
                     p.downcast_ref::<String>()
@@ -58,9 +91,7 @@ impl Control {
                 };
                 tracing::error!(why = %why, "the scheduling loop died; starting it again");
                 self.health.failed(why);
-                *self.cache.lock().await = None;
                 tokio::time::sleep(Duration::from_millis(200)).await;
-                self.wake.wake();
             }
         })
     }

@@ -353,7 +353,7 @@ pub async fn rotate_app_secret(
         None => None,
     };
     txn.commit().await?;
-    rota.revocations.apply(&revoked);
+    rota.revoked(&revoked);
     application_of(c, owner, Some(secret))
 }
 
@@ -389,7 +389,7 @@ pub async fn delete_app(rota: &Rota, who: &Principal, id: &str) -> ControlResult
     };
     Revocations::write(&txn, &revoked).await?;
     txn.commit().await?;
-    rota.revocations.apply(&revoked);
+    rota.revoked(&revoked);
     Ok(())
 }
 
@@ -431,7 +431,7 @@ pub async fn delete_user(rota: &Rota, who: &Principal, id: &str) -> ControlResul
     }
     txn.commit().await?;
     for r in &revoked {
-        rota.revocations.apply(r);
+        rota.revoked(r);
     }
     Ok(())
 }

@@ -62,6 +62,8 @@ pub struct Rota {
     pub executor: Arc<dyn Executor>,
     /// How the scheduling loop's task fares.
     pub health: crate::control_loop::Health,
+    /// This server's claim to schedule, when others share its store.
+    pub leadership: Option<crate::leadership::Leadership>,
     /// The cluster's projects and departments, read once and dropped whenever the organization
     /// changes (every submission looks its project up).
     directory: Arc<tokio::sync::RwLock<Option<Arc<Directory>>>>,
@@ -113,6 +115,7 @@ impl Rota {
             logs,
             executor,
             health: control.health.clone(),
+            leadership: None,
             directory: Arc::default(),
         };
         Ok((rota, control, seeded))
@@ -146,8 +149,33 @@ impl Rota {
     /// Projects, departments or quotas changed (and committed): forget what is cached and have
     /// the scheduling loop read the organization again.
     pub async fn organization_changed(&self) {
-        *self.directory.write().await = None;
+        self.forget_directory().await;
         self.wake.changed(crate::control_loop::Change::Organization);
+    }
+
+    /// Drops the projects and departments read from the store.
+    pub(crate) async fn forget_directory(&self) {
+        *self.directory.write().await = None;
+    }
+
+    /// What part this server plays in scheduling its cluster.
+    pub fn role(&self) -> crate::leadership::Role {
+        self.leadership
+            .as_ref()
+            .map_or(crate::leadership::Role::Only, |l| l.role())
+    }
+
+    /// Whether this server schedules its cluster.
+    pub fn leads(&self) -> bool {
+        self.role() != crate::leadership::Role::Follower
+    }
+
+    /// Tokens were revoked (and committed): refused here at once, and on the other servers.
+    pub(crate) fn revoked(&self, revoke: &crate::revocations::Revoke) {
+        self.revocations.apply(revoke);
+        self.wake.tell_peers(|| crate::peers::Note::Revoked {
+            revoke: revoke.clone(),
+        });
     }
 
     /// The principal behind a bearer token that is neither expired nor revoked.

@@ -156,6 +156,7 @@ pub async fn rotate_signing_key(rota: &Rota, who: &Principal) -> ControlResult<S
     let (id, key) = rota.signer.rotate(&txn).await?;
     txn.commit().await?;
     rota.signer.adopt(key);
+    rota.wake.tell_peers(|| crate::peers::Note::Keys);
     tracing::info!(key = %id, by = %who.name, "the token signing key was rotated");
     Ok(id)
 }
@@ -178,6 +179,6 @@ pub async fn sign_out(rota: &Rota, token: &str) -> ControlResult<()> {
     let txn = rota.store.write().await?;
     Revocations::write(&txn, &revoked).await?;
     txn.commit().await?;
-    rota.revocations.apply(&revoked);
+    rota.revoked(&revoked);
     Ok(())
 }

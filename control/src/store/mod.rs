@@ -87,6 +87,11 @@ impl Store {
         self.db.execute_unprepared("SELECT 1").await.is_ok()
     }
 
+    /// Whether `url` names a PostgreSQL store (one that several servers may share).
+    pub fn is_postgres(url: &str) -> bool {
+        url.starts_with("postgres://") || url.starts_with("postgresql://")
+    }
+
     /// SQLite or PostgreSQL.
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()

@@ -13,6 +13,7 @@ pub mod app;
 pub mod cli;
 pub mod python;
 pub mod rest;
+pub mod walkthrough;
 
 pub const ADMIN_PASSWORD: &str = "walkthrough";
 
