@@ -5,42 +5,13 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use rota_control::store::Store;
-use rota_control::store::entity::{node, pod};
-use rota_scheduler::GpuSlots;
-use sea_orm::EntityTrait;
 use serde_json::Value;
 use support::Server;
 
 mod support;
 
-async fn token(client: &reqwest::Client, base: &str) -> String {
-    let body: Value = client
-        .post(format!("{base}/api/v1/token"))
-        .json(&serde_json::json!({"grantType": "password", "username": "admin", "password": support::ADMIN_PASSWORD}))
-        .send()
-        .await
-        .expect("token request")
-        .json()
-        .await
-        .expect("token body");
-    body["accessToken"]
-        .as_str()
-        .expect("accessToken")
-        .to_owned()
-}
-
 async fn live(client: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
-    let body: Value = client
-        .get(format!("{base}/api/v1/workloads?limit=500"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("list")
-        .json()
-        .await
-        .expect("list body");
-    body["workloads"].as_array().cloned().unwrap_or_default()
+    support::rest::all_workloads(client, base, token).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,7 +23,7 @@ async fn a_killed_server_loses_no_acknowledged_submission_and_gives_no_gpu_twice
         .timeout(Duration::from_secs(5))
         .build()
         .expect("client");
-    let token = token(&client, &server.base).await;
+    let token = support::rest::sign_in(&client, &server.base).await;
     let cluster: Value = client
         .get(format!("{}/api/v1/org-unit/projects", server.base))
         .bearer_auth(&token)
@@ -138,32 +109,6 @@ async fn a_killed_server_loses_no_acknowledged_submission_and_gives_no_gpu_twice
     }
     drop(server);
 
-    let store = Store::open(&db_url).await.expect("store");
-    let nodes = node::Entity::find().all(&store.db).await.expect("nodes");
-    let mut taken = BTreeSet::new();
-    for p in pod::Entity::find().all(&store.db).await.expect("pods") {
-        let slots: GpuSlots = serde_json::from_str(&p.gpu_slots).expect("slots");
-        let GpuSlots::Devices(devices) = slots else {
-            panic!("whole devices were asked for")
-        };
-        let gpus = nodes
-            .iter()
-            .find(|n| n.id == p.node_id)
-            .map(|n| n.gpus)
-            .expect("node");
-        for d in devices {
-            assert!(
-                (d as i32) < gpus,
-                "GPU {d} does not exist on node {}",
-                p.node_id
-            );
-            assert!(
-                taken.insert((p.node_id, d)),
-                "GPU {d} of node {} is held by two pods",
-                p.node_id
-            );
-        }
-    }
-    assert_eq!(taken.len(), 4);
+    assert_eq!(support::gpus_held_once(&db_url).await, 4);
     let _ = std::fs::remove_dir_all(&dir);
 }

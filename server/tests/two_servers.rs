@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::{Value, json};
 use support::cli::Cli;
-use support::{ADMIN_PASSWORD, Server, TestStore, walkthrough};
+use support::rest::{all_workloads, sign_in};
+use support::{Server, TestStore, gpus_held_once, walkthrough};
 
 mod support;
 
@@ -46,19 +46,6 @@ async fn pair(url: &str, http: &reqwest::Client) -> (Server, Server) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-async fn token(http: &reqwest::Client, base: &str) -> String {
-    let body: Value = http
-        .post(format!("{base}/api/v1/token"))
-        .json(&json!({"grantType": "password", "username": "admin", "password": ADMIN_PASSWORD}))
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token body");
-    body["accessToken"].as_str().expect("token").to_owned()
 }
 
 /// Project ids by name, and the cluster's id.
@@ -97,30 +84,6 @@ fn training(name: &str, project: &str, cluster: &str) -> Value {
            "spec": {"image": walkthrough::IMAGE, "compute": {"gpuDevicesRequest": 1}}})
 }
 
-/// Every workload a server lists, paging through all.
-async fn all_workloads(http: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
-    let mut all = Vec::new();
-    loop {
-        let page: Value = http
-            .get(format!(
-                "{base}/api/v1/workloads?limit=500&offset={}",
-                all.len()
-            ))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("list")
-            .json()
-            .await
-            .expect("body");
-        let rows = page["workloads"].as_array().cloned().unwrap_or_default();
-        if rows.is_empty() {
-            return all;
-        }
-        all.extend(rows);
-    }
-}
-
 /// Polls `check` every 20 ms for at most `within`; answers how long it took.
 async fn within<F, Fut>(within: Duration, what: &str, mut check: F) -> Duration
 where
@@ -157,7 +120,7 @@ async fn follower_and_leader(url: String) {
     let http = reqwest::Client::new();
     let (leader, follower) = pair(&url, &http).await;
     let (l, f) = (leader.base.clone(), follower.base.clone());
-    let token = token(&http, &f).await;
+    let token = sign_in(&http, &f).await;
     let (projects, cluster) = organization(&http, &f, &token).await;
     // Five one-GPU trainings on four GPUs, all through the follower: the leader's loop hears of
     // them at once (not at its next check of the store, seconds later).
@@ -212,7 +175,7 @@ async fn follower_and_leader(url: String) {
     // The follower shows the same phases and the same reason as the leader.
     assert_eq!(phases(f.clone()).await, phases(l.clone()).await);
     // A sign-out on the follower ends the token on the leader too.
-    let signed_out = self::token(&http, &f).await;
+    let signed_out = sign_in(&http, &f).await;
     let res = http
         .post(format!("{f}/api/v1/logout"))
         .bearer_auth(&signed_out)
@@ -249,7 +212,7 @@ async fn follower_and_leader(url: String) {
         .await
         .expect("rotate");
     assert_eq!(res.status().as_u16(), 200);
-    let fresh = self::token(&http, &l).await;
+    let fresh = sign_in(&http, &l).await;
     within(
         Duration::from_secs(3),
         "the follower takes the new key's tokens",
@@ -274,7 +237,7 @@ async fn the_follower_leads_within_5_s_of_the_leaders_sigkill_and_nothing_acknow
 async fn fail_over(url: String) {
     let http = reqwest::Client::new();
     let (leader, follower) = pair(&url, &http).await;
-    let token = token(&http, &follower.base).await;
+    let token = sign_in(&http, &follower.base).await;
     let (projects, cluster) = organization(&http, &follower.base, &token).await;
     let bases = [leader.base.clone(), follower.base.clone()];
     let leader = Arc::new(Mutex::new(Some(leader)));
@@ -362,22 +325,15 @@ async fn fail_over(url: String) {
         .collect();
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
     // The new leader schedules: the four GPUs are busy again, and no GPU is held twice.
-    let db = Database::connect(&url).await.expect("store");
-    within(
-        Duration::from_secs(10),
-        "four GPUs held by running pods",
-        || {
-            let db = db.clone();
-            async move { held(&db).await.values().sum::<usize>() == 4 }
-        },
-    )
+    within(Duration::from_secs(10), "four workloads running", || {
+        let (http, token, f) = (http.clone(), token.clone(), f.clone());
+        async move {
+            let all = all_workloads(&http, &f, &token).await;
+            all.iter().filter(|w| w["phase"] == "Running").count() == 4
+        }
+    })
     .await;
-    let held = held(&db).await;
-    assert!(
-        held.values().all(|&n| n == 1),
-        "a GPU given twice: {held:?}"
-    );
-    db.close().await.expect("close");
+    assert_eq!(gpus_held_once(&url).await, 4);
     // Clear the burst away, then the walkthrough reads as always on the survivor.
     let ids: Vec<String> = listed
         .iter()
@@ -410,36 +366,4 @@ async fn fail_over(url: String) {
         .await
         .expect("the walkthrough");
     drop(follower);
-}
-
-/// How many pods hold each GPU (node, device), a whole device or a share of one, stopping ones
-/// included (they hold their GPUs until they are gone).
-async fn held(db: &sea_orm::DatabaseConnection) -> BTreeMap<(i32, u64), usize> {
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT node_id, gpu_slots FROM pods WHERE state IN ('Starting', 'Running', 'Terminating')",
-        ))
-        .await
-        .expect("pods");
-    let mut held = BTreeMap::new();
-    for row in rows {
-        let node: i32 = row.try_get("", "node_id").expect("node");
-        let slots: String = row.try_get("", "gpu_slots").expect("slots");
-        let slots: Value = serde_json::from_str(&slots).expect("slots json");
-        let devices: Vec<u64> = match &slots {
-            Value::Object(o) if o.contains_key("devices") => o["devices"]
-                .as_array()
-                .map(|d| d.iter().filter_map(Value::as_u64).collect())
-                .unwrap_or_default(),
-            Value::Object(o) if o.contains_key("shared") => {
-                o["shared"]["device"].as_u64().into_iter().collect()
-            }
-            other => panic!("unknown GPU slots {other}"),
-        };
-        for d in devices {
-            *held.entry((node, d)).or_insert(0) += 1;
-        }
-    }
-    held
 }

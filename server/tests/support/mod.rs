@@ -167,3 +167,40 @@ pub fn rota_bin() -> PathBuf {
     );
     rota
 }
+
+/// Checks in the store at `db_url` that no GPU is held by two pods and every GPU held exists;
+/// answers how many are held.
+pub async fn gpus_held_once(db_url: &str) -> usize {
+    use rota_control::store::entity::{node, pod};
+    use rota_scheduler::GpuSlots;
+    use sea_orm::EntityTrait;
+
+    let store = rota_control::Store::open(db_url).await.expect("store");
+    let nodes = node::Entity::find().all(&store.db).await.expect("nodes");
+    let mut taken = std::collections::BTreeSet::new();
+    for p in pod::Entity::find().all(&store.db).await.expect("pods") {
+        let slots: GpuSlots = serde_json::from_str(&p.gpu_slots).expect("slots");
+        let GpuSlots::Devices(devices) = slots else {
+            panic!("whole devices were asked for")
+        };
+        let gpus = nodes
+            .iter()
+            .find(|n| n.id == p.node_id)
+            .map(|n| n.gpus)
+            .expect("node");
+        for d in devices {
+            assert!(
+                (d as i32) < gpus,
+                "GPU {d} does not exist on node {}",
+                p.node_id
+            );
+            assert!(
+                taken.insert((p.node_id, d)),
+                "GPU {d} of node {} is held by two pods",
+                p.node_id
+            );
+        }
+    }
+    store.db.close().await.expect("close");
+    taken.len()
+}

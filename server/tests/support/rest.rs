@@ -13,6 +13,44 @@ pub struct Api {
     token: String,
 }
 
+/// A token for the admin from the server at `base`.
+pub async fn sign_in(client: &reqwest::Client, base: &str) -> String {
+    let body: Value = client
+        .post(format!("{base}/api/v1/token"))
+        .json(&json!({"grantType": "password", "username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token body");
+    body["accessToken"].as_str().expect("token").to_owned()
+}
+
+/// Every live workload the server at `base` lists, page by page.
+pub async fn all_workloads(client: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
+    let mut all = Vec::new();
+    loop {
+        let page: Value = client
+            .get(format!(
+                "{base}/api/v1/workloads?limit=500&offset={}",
+                all.len()
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("list")
+            .json()
+            .await
+            .expect("list body");
+        let rows = page["workloads"].as_array().cloned().unwrap_or_default();
+        if rows.is_empty() {
+            return all;
+        }
+        all.extend(rows);
+    }
+}
+
 impl Api {
     /// Signs in as the admin.
     pub async fn new(base: &str) -> Api {
@@ -20,21 +58,11 @@ impl Api {
             .timeout(Duration::from_secs(10))
             .build()
             .expect("client");
-        let body: Value = client
-            .post(format!("{base}/api/v1/token"))
-            .json(
-                &json!({"grantType": "password", "username": "admin", "password": ADMIN_PASSWORD}),
-            )
-            .send()
-            .await
-            .expect("token")
-            .json()
-            .await
-            .expect("token body");
+        let token = sign_in(&client, base).await;
         Api {
             client,
             base: base.to_owned(),
-            token: body["accessToken"].as_str().expect("token").to_owned(),
+            token,
         }
     }
 
