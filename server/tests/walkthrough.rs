@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use support::cli::Cli;
 use support::walkthrough::{self, IMAGE, after_b2, after_consolidation, first_step, table};
-use support::{ADMIN_PASSWORD, Server, TestStore};
+use support::{Server, TestStore};
 
 mod support;
 
@@ -78,19 +78,7 @@ async fn api(db_url: String) {
     let server = Server::start(&db_url).await;
     let http = reqwest::Client::new();
     let base = &server.base;
-    let token: Value = http
-        .post(format!("{base}/api/v1/token"))
-        .json(&json!({"grantType": "password", "username": "admin", "password": ADMIN_PASSWORD}))
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token body");
-    let token = token["accessToken"]
-        .as_str()
-        .expect("accessToken")
-        .to_owned();
+    let token = support::rest::sign_in(&http, base).await;
     let projects: Value = http
         .get(format!("{base}/api/v1/org-unit/projects"))
         .bearer_auth(&token)
