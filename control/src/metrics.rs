@@ -169,8 +169,9 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Records one cycle.
-    pub fn record(&self, plan: &Plan, total: Duration, phases: PhaseTimes) {
+    /// Records a cycle: its counts, durations and evictions, and the units' figures (answers
+    /// whether those changed).
+    pub fn record(&self, plan: &Plan, total: Duration, phases: PhaseTimes) -> bool {
         let m = &self.0;
         m.cycles.inc();
         m.binds.inc_by(plan.binds.len() as u64);
@@ -213,6 +214,19 @@ impl Metrics {
                 allocated: q.allocated.as_gpus(),
             })
             .collect();
+        self.set_shares(rows)
+    }
+
+    /// Takes the units' figures of a cycle (this server's, or the leader's when another server
+    /// schedules); answers whether they differ from the last ones.
+    pub fn set_shares(&self, rows: Vec<ShareRow>) -> bool {
+        let m = &self.0;
+        let Ok(mut shares) = m.shares.lock() else {
+            return false;
+        };
+        if *shares == rows {
+            return false;
+        }
         // Units and pools come and go: the gauges hold exactly the last cycle's rows.
         for family in [&m.deserved, &m.fair_share, &m.allocated] {
             family.clear();
@@ -228,9 +242,8 @@ impl Metrics {
             m.fair_share.get_or_create(&labels).set(row.fair_share);
             m.allocated.get_or_create(&labels).set(row.allocated);
         }
-        if let Ok(mut shares) = m.shares.lock() {
-            *shares = rows;
-        }
+        *shares = rows;
+        true
     }
 
     /// Every org unit's deserved quota, fair share and allocation, per pool, as the last cycle

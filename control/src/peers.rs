@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 
 use crate::control_loop::{Change, ReasonsDiff};
 use crate::error::ControlResult;
+use crate::metrics::ShareRow;
 use crate::revocations::{Revocations, Revoke};
 use crate::services::Rota;
 
@@ -29,7 +30,7 @@ pub const CHANNEL: &str = "rota_peers";
 const PAYLOAD_MAX: usize = 7_000;
 
 /// One thing a server tells the others.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
 pub enum Note {
     /// Services changed workloads or the organization (the scheduling loop's [`Change`]s).
@@ -46,6 +47,14 @@ pub enum Note {
         /// Workloads that no longer wait.
         clear: Vec<i32>,
         /// These are all there are: forget any other.
+        whole: bool,
+    },
+    /// Each org unit's deserved quota, fair share and allocation per pool, as the leader's last
+    /// cycle computed them.
+    Shares {
+        /// Rows.
+        rows: Vec<ShareRow>,
+        /// The first piece: rows before it are gone.
         whole: bool,
     },
     /// Tokens refused from now on.
@@ -102,6 +111,7 @@ fn pack(from: &str, notes: Vec<Note>) -> Vec<String> {
                 flat.push(Note::Seen);
             }
             Note::Reasons { set, clear, whole } => flat.extend(split_reasons(set, clear, whole)),
+            Note::Shares { rows, .. } => flat.extend(split_shares(rows)),
             other => flat.push(other),
         }
     }
@@ -174,6 +184,30 @@ fn split_reasons(set: Vec<(i32, String)>, clear: Vec<i32>, whole: bool) -> Vec<N
     if !piece.is_empty() || out.is_empty() {
         flush(&mut piece, &mut size, &mut out);
     }
+    out
+}
+
+/// Share rows in pieces that each fit a payload; the first piece says it starts the set.
+fn split_shares(rows: Vec<ShareRow>) -> Vec<Note> {
+    const BUDGET: usize = PAYLOAD_MAX - 200;
+    let mut out = Vec::new();
+    let mut piece = Vec::new();
+    let mut size = 0;
+    for row in rows {
+        let len = serde_json::to_string(&row).map_or(BUDGET, |s| s.len()) + 1;
+        if !piece.is_empty() && size + len > BUDGET {
+            let whole = out.is_empty();
+            out.push(Note::Shares {
+                rows: std::mem::take(&mut piece),
+                whole,
+            });
+            size = 0;
+        }
+        size += len;
+        piece.push(row);
+    }
+    let whole = out.is_empty();
+    out.push(Note::Shares { rows: piece, whole });
     out
 }
 
@@ -261,6 +295,17 @@ impl Rota {
                 self.reasons.apply(ReasonsDiff { set, clear }, whole);
                 self.wake.announce_here();
             }
+            Note::Shares { rows, whole } => {
+                let rows = if whole {
+                    rows
+                } else {
+                    let mut all = self.metrics.shares();
+                    all.extend(rows);
+                    all
+                };
+                self.metrics.set_shares(rows);
+                self.wake.announce_here();
+            }
             Note::Revoked { revoke } => self.revocations.apply(&revoke),
             Note::Keys => {
                 if let Err(e) = self.signer.reload(&self.store.db).await {
@@ -271,6 +316,8 @@ impl Rota {
                 if self.leads() {
                     let all = self.reasons.all();
                     self.wake.tell_peers(|| Note::reasons(all, true));
+                    let rows = self.metrics.shares();
+                    self.wake.tell_peers(|| Note::Shares { rows, whole: true });
                 }
             }
         }
@@ -371,6 +418,37 @@ mod tests {
         let (id, cut) = &got.set[2_000];
         assert_eq!(*id, 9_999);
         assert!(cut.len() < PAYLOAD_MAX && cut.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn many_share_rows_are_split_and_only_the_first_piece_starts_the_set() {
+        let rows: Vec<ShareRow> = (0..1_000)
+            .map(|i| ShareRow {
+                pool: "default".into(),
+                name: format!("project-{i}"),
+                is_project: true,
+                deserved: 2.0,
+                fair_share: 2.5,
+                allocated: f64::from(i % 3),
+            })
+            .collect();
+        let payloads = pack(
+            "a",
+            vec![Note::Shares {
+                rows: rows.clone(),
+                whole: true,
+            }],
+        );
+        assert!(payloads.len() > 5, "{}", payloads.len());
+        let mut got = Vec::new();
+        for (i, note) in unpack(&payloads).into_iter().enumerate() {
+            let Note::Shares { rows, whole } = note else {
+                panic!("not shares");
+            };
+            assert_eq!(whole, i == 0);
+            got.extend(rows);
+        }
+        assert_eq!(got, rows);
     }
 
     #[test]

@@ -174,6 +174,40 @@ async fn follower_and_leader(url: String) {
     .await;
     // The follower shows the same phases and the same reason as the leader.
     assert_eq!(phases(f.clone()).await, phases(l.clone()).await);
+    // Its /metrics (and Projects page) show the units' figures the leader's cycle computed.
+    let shares = |base: String| {
+        let http = http.clone();
+        async move {
+            let text = http
+                .get(format!("{base}/metrics"))
+                .send()
+                .await
+                .expect("metrics")
+                .text()
+                .await
+                .expect("text");
+            text.lines()
+                .filter(|l| {
+                    l.starts_with("rota_allocated_gpus{") || l.starts_with("rota_fair_share_gpus{")
+                })
+                .map(str::to_owned)
+                .collect::<BTreeSet<_>>()
+        }
+    };
+    let on_leader = shares(l.clone()).await;
+    assert!(
+        on_leader.contains("rota_allocated_gpus{pool=\"default\",project=\"team-a\"} 4.0"),
+        "{on_leader:?}"
+    );
+    within(
+        Duration::from_secs(3),
+        "the follower's /metrics shows the leader's shares",
+        || {
+            let (shares, on_leader) = (shares(f.clone()), on_leader.clone());
+            async move { shares.await == on_leader }
+        },
+    )
+    .await;
     // A sign-out on the follower ends the token on the leader too.
     let signed_out = sign_in(&http, &f).await;
     let res = http

@@ -467,7 +467,11 @@ impl Control {
                 self.wake
                     .tell_peers(|| crate::peers::Note::reasons(diff, false));
             }
-            self.metrics.record(&plan, started.elapsed(), phases);
+            if self.metrics.record(&plan, started.elapsed(), phases) && self.wake.has_peers() {
+                let rows = self.metrics.shares();
+                self.wake
+                    .tell_peers(|| crate::peers::Note::Shares { rows, whole: true });
+            }
             tracing::debug!(
                 cycle_ms = started.elapsed().as_secs_f64() * 1e3,
                 load_ms = phases.load.as_secs_f64() * 1e3,
