@@ -17,9 +17,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use rota_scheduler::{EvictionReason, Plan};
+use rota_scheduler::{EvictionReason, Phase, Plan};
 
-/// The phases of a cycle, as the loop times them.
+/// The phases of a cycle, as the loop times them: reading, the scheduler's phases, writing.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PhaseTimes {
     /// Reading the snapshot from the store.
@@ -168,6 +168,19 @@ impl Default for Metrics {
     }
 }
 
+impl PhaseTimes {
+    /// The time of one of the scheduler's phases.
+    pub fn of(&mut self, phase: Phase) -> &mut Duration {
+        match phase {
+            Phase::FairShare => &mut self.fair_share,
+            Phase::Allocate => &mut self.allocate,
+            Phase::Consolidate => &mut self.consolidate,
+            Phase::Reclaim => &mut self.reclaim,
+            Phase::Preempt => &mut self.preempt,
+        }
+    }
+}
+
 impl Metrics {
     /// Records a cycle: its counts, durations and evictions, and the units' figures (answers
     /// whether those changed).
@@ -178,15 +191,12 @@ impl Metrics {
         m.pending
             .set(i64::try_from(plan.pending.len()).unwrap_or(i64::MAX));
         m.cycle_seconds.observe(total.as_secs_f64());
-        for (phase, d) in [
-            ("load", phases.load),
-            ("fair_share", phases.fair_share),
-            ("allocate", phases.allocate),
-            ("consolidate", phases.consolidate),
-            ("reclaim", phases.reclaim),
-            ("preempt", phases.preempt),
-            ("commit", phases.commit),
-        ] {
+        let mut timed = phases;
+        let scheduled = Phase::ORDER.map(|p| (p.name(), *timed.of(p)));
+        for (phase, d) in std::iter::once(("load", phases.load))
+            .chain(scheduled)
+            .chain([("commit", phases.commit)])
+        {
             m.phase_seconds
                 .get_or_create(&vec![label("phase", phase)])
                 .observe(d.as_secs_f64());

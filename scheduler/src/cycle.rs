@@ -45,6 +45,43 @@ pub(crate) struct PoolQueues {
     pub fair_share: Vec<MilliGpus>,
 }
 
+/// The phases of a cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    /// Demand and fair share of every queue in every pool.
+    FairShare,
+    /// Pending workloads onto free GPUs.
+    Allocate,
+    /// Running workloads moved so that fragmented pending ones fit.
+    Consolidate,
+    /// Over-share work of other projects evicted for workloads within their fair share.
+    Reclaim,
+    /// Lower-priority work of the same project evicted for higher-priority workloads.
+    Preempt,
+}
+
+impl Phase {
+    /// The order a cycle runs them in: each may use what the ones before it left free.
+    pub const ORDER: [Phase; 5] = [
+        Phase::FairShare,
+        Phase::Allocate,
+        Phase::Consolidate,
+        Phase::Reclaim,
+        Phase::Preempt,
+    ];
+
+    /// Its name in metrics and reports (snake_case).
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::FairShare => "fair_share",
+            Phase::Allocate => "allocate",
+            Phase::Consolidate => "consolidate",
+            Phase::Reclaim => "reclaim",
+            Phase::Preempt => "preempt",
+        }
+    }
+}
+
 /// The state of one cycle in progress.
 #[derive(Debug)]
 pub struct Cycle<'a> {
@@ -155,6 +192,22 @@ impl<'a> Cycle<'a> {
             self.pools[pool].demand = demand;
             self.pools[pool].fair_share = share;
         }
+    }
+
+    /// Runs every phase in [`Phase::ORDER`], calling `after` when each is done (to time it), and
+    /// finishes: the one place the order of a cycle is written.
+    pub fn run(mut self, mut after: impl FnMut(Phase)) -> Plan {
+        for phase in Phase::ORDER {
+            match phase {
+                Phase::FairShare => self.fair_share(),
+                Phase::Allocate => self.allocate(),
+                Phase::Consolidate => self.consolidate(),
+                Phase::Reclaim => self.reclaim(),
+                Phase::Preempt => self.preempt(),
+            }
+            after(phase);
+        }
+        self.finish()
     }
 
     /// Ends the cycle: breaks gangs left below their minimum, explains every waiting workload, and

@@ -56,7 +56,7 @@ pub mod synthetic;
 pub use accept::set_aside;
 pub use cluster::PlacementStrategy;
 pub use config::Config;
-pub use cycle::Cycle;
+pub use cycle::{Cycle, Phase};
 pub use error::SnapshotError;
 pub use explain::{Action, PendingReason, ReclaimBlock};
 pub use floor::first_fit;
@@ -72,11 +72,5 @@ pub use quantity::MilliGpus;
 /// Fails only when the snapshot contradicts itself (unknown names, over-allocated devices); a
 /// workload that cannot run is not an error but a pending reason in the plan.
 pub fn schedule(snapshot: &Snapshot, config: &Config) -> Result<Plan, SnapshotError> {
-    let mut cycle = Cycle::new(snapshot, config)?;
-    cycle.fair_share();
-    cycle.allocate();
-    cycle.consolidate();
-    cycle.reclaim();
-    cycle.preempt();
-    Ok(cycle.finish())
+    Ok(Cycle::new(snapshot, config)?.run(|_| {}))
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use rota_scheduler::synthetic::{self, Shape};
-use rota_scheduler::{Config, Cycle, Plan};
+use rota_scheduler::{Config, Cycle, Phase, Plan};
 use serde::Serialize;
 
 use super::Output;
@@ -53,6 +53,18 @@ struct Phases {
     finish_ms: f64,
 }
 
+impl Phases {
+    fn of(&mut self, phase: Phase) -> &mut f64 {
+        match phase {
+            Phase::FairShare => &mut self.fair_share_ms,
+            Phase::Allocate => &mut self.allocate_ms,
+            Phase::Consolidate => &mut self.consolidate_ms,
+            Phase::Reclaim => &mut self.reclaim_ms,
+            Phase::Preempt => &mut self.preempt_ms,
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct Figures {
     cycle_ms: f64,
@@ -80,19 +92,9 @@ fn one_cycle(
         *slot = ms(now - mark);
         mark = now;
     };
-    let mut cycle = Cycle::new(snapshot, config).map_err(|e| e.to_string())?;
+    let cycle = Cycle::new(snapshot, config).map_err(|e| e.to_string())?;
     lap(&mut phases.prepare_ms);
-    cycle.fair_share();
-    lap(&mut phases.fair_share_ms);
-    cycle.allocate();
-    lap(&mut phases.allocate_ms);
-    cycle.consolidate();
-    lap(&mut phases.consolidate_ms);
-    cycle.reclaim();
-    lap(&mut phases.reclaim_ms);
-    cycle.preempt();
-    lap(&mut phases.preempt_ms);
-    let plan = cycle.finish();
+    let plan = cycle.run(|phase| lap(phases.of(phase)));
     lap(&mut phases.finish_ms);
     Ok((phases, ms(start.elapsed()), plan))
 }

@@ -925,27 +925,13 @@ fn schedule(
     Ok(plan)
 }
 
-fn run_cycle(
-    mut cycle: rota_scheduler::Cycle<'_>,
-    phases: &mut PhaseTimes,
-) -> rota_scheduler::Plan {
+fn run_cycle(cycle: rota_scheduler::Cycle<'_>, phases: &mut PhaseTimes) -> rota_scheduler::Plan {
     let mut mark = Instant::now();
-    let mut lap = |slot: &mut Duration| {
+    cycle.run(|phase| {
         let now = Instant::now();
-        *slot = now - mark;
+        *phases.of(phase) = now - mark;
         mark = now;
-    };
-    cycle.fair_share();
-    lap(&mut phases.fair_share);
-    cycle.allocate();
-    lap(&mut phases.allocate);
-    cycle.consolidate();
-    lap(&mut phases.consolidate);
-    cycle.reclaim();
-    lap(&mut phases.reclaim);
-    cycle.preempt();
-    lap(&mut phases.preempt);
-    cycle.finish()
+    })
 }
 
 #[cfg(test)]
