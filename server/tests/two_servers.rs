@@ -208,6 +208,31 @@ async fn follower_and_leader(url: String) {
         },
     )
     .await;
+    // Pages on the follower follow what happens through the leader (its live feed).
+    let mut feed = http
+        .get(format!("{f}/api/v1/changes"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("the follower's live feed");
+    assert_eq!(feed.status().as_u16(), 200);
+    let res = http
+        .delete(format!("{l}/api/v1/workloads/trainings/{}", ids[0]))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(res.status().as_u16(), 202);
+    let event = tokio::time::timeout(Duration::from_secs(3), feed.chunk())
+        .await
+        .expect("the follower's feed tells of a deletion through the leader")
+        .expect("a chunk")
+        .expect("an event");
+    assert!(
+        String::from_utf8_lossy(&event).contains("event: changed"),
+        "{event:?}"
+    );
+    drop(feed);
     // A sign-out on the follower ends the token on the leader too.
     let signed_out = sign_in(&http, &f).await;
     let res = http
