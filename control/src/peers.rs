@@ -5,11 +5,15 @@
 //! signing key reach every server's token checks.
 //!
 //! What a server sends is queued ([`Outbox`]) and sent by one task, several notes to a
-//! notification, each under PostgreSQL's 8,000-byte payload limit. A server ignores its own
+//! notification, each under PostgreSQL's 8,000-byte payload limit. A server sends nothing until
+//! it has heard from another (each says `Hello` when it joins, and each answers a `Hello`), so a
+//! lone server on PostgreSQL pays nothing for it. A server ignores its own
 //! notifications. A server whose listening connection dropped may have missed some: when it is
 //! back it reads what it keeps in memory from the store again and asks the leader for the
 //! reasons (a note `Hello`, which a joining server sends too).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use sea_orm::sqlx::postgres::PgListener;
@@ -64,8 +68,10 @@ pub enum Note {
     },
     /// The signing key was rotated: read the keys again.
     Keys,
-    /// A server joined (or came back): the leader sends every reason.
+    /// A server joined (or came back): the leader sends every reason, the others say `Here`.
     Hello,
+    /// Answer to `Hello`: another server is here.
+    Here,
 }
 
 impl Note {
@@ -89,12 +95,24 @@ struct Envelope {
 
 /// Where a server queues its notes.
 #[derive(Debug, Clone)]
-pub struct Outbox(mpsc::UnboundedSender<Note>);
+pub struct Outbox {
+    queue: mpsc::UnboundedSender<Note>,
+    /// Whether another server has been heard from.
+    heard: Arc<AtomicBool>,
+}
 
 impl Outbox {
+    /// Queues a note, unless no other server is known (greetings always go).
     pub(crate) fn send(&self, note: Note) {
-        // The sender task ends only with the runtime.
-        let _ = self.0.send(note);
+        if self.active() || matches!(note, Note::Hello | Note::Here) {
+            // The sender task ends only with the runtime.
+            let _ = self.queue.send(note);
+        }
+    }
+
+    /// Whether another server has been heard from (notes are sent only then).
+    pub(crate) fn active(&self) -> bool {
+        self.heard.load(Ordering::Relaxed)
     }
 }
 
@@ -247,7 +265,11 @@ impl Rota {
         let mut listener = PgListener::connect(url).await.map_err(listening)?;
         listener.listen(CHANNEL).await.map_err(listening)?;
         let (outbox, queue) = mpsc::unbounded_channel();
-        self.wake.join(Outbox(outbox));
+        let heard = Arc::new(AtomicBool::new(false));
+        self.wake.join(Outbox {
+            queue: outbox,
+            heard: heard.clone(),
+        });
         tokio::spawn(send_notes(self.clone(), me.clone(), queue));
         self.wake.tell_peers(|| Note::Hello);
         let rota = self.clone();
@@ -257,6 +279,7 @@ impl Rota {
                     Ok(Some(n)) => match serde_json::from_str::<Envelope>(n.payload()) {
                         Ok(e) if e.from == me => {}
                         Ok(e) => {
+                            heard.store(true, Ordering::Relaxed);
                             for note in e.notes {
                                 rota.take_note(note).await;
                             }
@@ -318,8 +341,11 @@ impl Rota {
                     self.wake.tell_peers(|| Note::reasons(all, true));
                     let rows = self.metrics.shares();
                     self.wake.tell_peers(|| Note::Shares { rows, whole: true });
+                } else {
+                    self.wake.tell_peers(|| Note::Here);
                 }
             }
+            Note::Here => {}
         }
     }
 

@@ -136,9 +136,9 @@ impl Wake {
         }
     }
 
-    /// Whether this server talks with others.
+    /// Whether this server knows of others to tell what changed.
     pub(crate) fn has_peers(&self) -> bool {
-        self.peers.get().is_some()
+        self.peers.get().is_some_and(crate::peers::Outbox::active)
     }
 
     /// From now on, notes go to `outbox` (once; later calls are ignored).
