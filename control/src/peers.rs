@@ -2,7 +2,7 @@
 //! store's own `LISTEN`/`NOTIFY` (channel [`CHANNEL`]): submissions and deletions taken by a
 //! follower reach the leader's scheduling loop at once; committed plans, the reasons workloads
 //! wait and organization changes reach the followers' pages; sign-outs, revocations and a new
-//! signing key reach every server's token checks.
+//! signing key reach every server's token checks, and failed sign-ins every server's throttle.
 //!
 //! What a server sends is queued ([`Outbox`]) and sent by one task, several notes to a
 //! notification, each under PostgreSQL's 8,000-byte payload limit. A server sends nothing until
@@ -26,6 +26,7 @@ use crate::error::ControlResult;
 use crate::metrics::ShareRow;
 use crate::revocations::{Revocations, Revoke};
 use crate::services::Rota;
+use crate::services::throttle::Key;
 
 /// The notification channel the servers of one store share.
 pub const CHANNEL: &str = "rota_peers";
@@ -60,6 +61,16 @@ pub enum Note {
         rows: Vec<ShareRow>,
         /// The first piece: rows before it are gone.
         whole: bool,
+    },
+    /// A sign-in failed: count it against these (account, address).
+    SignInFailed {
+        /// The keys to count it against.
+        keys: Vec<Key>,
+    },
+    /// A sign-in succeeded: the account starts afresh.
+    SignedIn {
+        /// The account.
+        account: Key,
     },
     /// Tokens refused from now on.
     Revoked {
@@ -329,6 +340,11 @@ impl Rota {
                 self.metrics.set_shares(rows);
                 self.wake.announce_here();
             }
+            Note::SignInFailed { keys } => {
+                // The server that refused it logged any lock-out.
+                self.throttle.failed(&keys, std::time::Instant::now());
+            }
+            Note::SignedIn { account } => self.throttle.succeeded(&account),
             Note::Revoked { revoke } => self.revocations.apply(&revoke),
             Note::Keys => {
                 if let Err(e) = self.signer.reload(&self.store.db).await {
@@ -390,6 +406,12 @@ mod tests {
             },
             Note::Seen,
             Note::Keys,
+            Note::SignInFailed {
+                keys: vec![
+                    Key::Account("alice".into()),
+                    Key::Address([10, 0, 0, 7].into()),
+                ],
+            },
         ];
         let payloads = pack("a", notes);
         assert_eq!(payloads.len(), 1);
@@ -401,6 +423,12 @@ mod tests {
                     changes: vec![Change::Submitted(1), Change::Ended(2)]
                 },
                 Note::Keys,
+                Note::SignInFailed {
+                    keys: vec![
+                        Key::Account("alice".into()),
+                        Key::Address([10, 0, 0, 7].into()),
+                    ],
+                },
             ]
         );
     }

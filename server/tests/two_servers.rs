@@ -286,6 +286,30 @@ async fn follower_and_leader(url: String) {
         200,
         "the old key's token still works"
     );
+    // Failed sign-ins count on every server: three on the follower and two on the leader lock
+    // the account out on the leader, the right password too (last: it locks this address).
+    let sign_in_status = |base: String, password: &'static str| {
+        let http = http.clone();
+        async move {
+            http.post(format!("{base}/api/v1/token"))
+                .json(&json!({"grantType": "password", "username": "admin", "password": password}))
+                .send()
+                .await
+                .expect("sign in")
+                .status()
+                .as_u16()
+        }
+    };
+    for base in [&f, &f, &f, &l, &l] {
+        assert_eq!(sign_in_status(base.clone(), "wrong").await, 401);
+    }
+    // The follower's failures reach the leader within moments.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        sign_in_status(l.clone(), support::ADMIN_PASSWORD).await,
+        429,
+        "the leader did not count the follower's failures"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

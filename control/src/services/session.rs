@@ -19,8 +19,12 @@ fn wrong() -> ControlError {
     ApiError::new(ErrorCode::Unauthorized, "wrong credentials").into()
 }
 
-/// Counts a failed sign-in against the account and the address, logging a lock-out as it starts.
+/// Counts a failed sign-in against the account and the address (here and on the other servers),
+/// logging a lock-out as it starts.
 fn failed(rota: &Rota, keys: &[Key]) {
+    rota.wake.tell_peers(|| crate::peers::Note::SignInFailed {
+        keys: keys.to_vec(),
+    });
     for locked in rota.throttle.failed(keys, Instant::now()) {
         tracing::warn!(
             who = %locked,
@@ -28,6 +32,14 @@ fn failed(rota: &Rota, keys: &[Key]) {
             "{MAX_FAILURES} failed sign-ins: locked out for the rest of the window"
         );
     }
+}
+
+/// A sign-in succeeded: the account starts afresh, here and on the other servers.
+fn succeeded(rota: &Rota, account: &Key) {
+    rota.throttle.succeeded(account);
+    rota.wake.tell_peers(|| crate::peers::Note::SignedIn {
+        account: account.clone(),
+    });
 }
 
 /// Checks a secret against a stored hash — or, when there is none (no such user or application),
@@ -84,7 +96,7 @@ pub async fn token(
                 failed(rota, &keys);
                 return Err(wrong());
             };
-            rota.throttle.succeeded(&keys[0]);
+            succeeded(rota, &keys[0]);
             let role = Role::parse(&u.role)
                 .ok_or_else(|| ControlError::Corrupt(format!("role {:?}", u.role)))?;
             Principal {
@@ -119,7 +131,7 @@ pub async fn token(
                 failed(rota, &keys);
                 return Err(wrong());
             };
-            rota.throttle.succeeded(&keys[0]);
+            succeeded(rota, &keys[0]);
             let role = Role::parse(&c.role)
                 .ok_or_else(|| ControlError::Corrupt(format!("role {:?}", c.role)))?;
             credential = Some(c.id);

@@ -2,7 +2,8 @@
 //! name, an application's id) and per client address. Once one of them has had [`MAX_FAILURES`]
 //! failures within [`WINDOW`] of its first, every sign-in for it is refused — the right password
 //! too — until the window has passed. A success clears the account's count, never the address's
-//! (one's own account must not reset the count of an address that tries others').
+//! (one's own account must not reset the count of an address that tries others'). Servers that
+//! share a store count each other's failures too (`crate::peers`).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -18,7 +19,7 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 const SWEEP_ABOVE: usize = 10_000;
 
 /// What is counted.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub enum Key {
     /// A user name or an application's id.
     Account(String),
