@@ -110,6 +110,18 @@ impl Avoid {
     pub fn nodes(&self) -> &[usize] {
         &self.nodes
     }
+
+    /// The devices of the placement, as (node, device).
+    pub fn devices(&self) -> &[(usize, u32)] {
+        &self.devices
+    }
+
+    /// These, and `more` devices besides (not their nodes).
+    pub fn and_devices(&self, more: &[(usize, u32)]) -> Avoid {
+        let mut avoid = self.clone();
+        avoid.devices.extend_from_slice(more);
+        avoid
+    }
 }
 
 /// A point to roll back to.
@@ -309,8 +321,11 @@ impl Cluster {
     ) -> Option<PodPlacementAt> {
         let (node, gpus) = match need.gpu {
             GpuRequest::Devices(k) => {
-                let node = self.find_whole(pool, k, need, &avoid.nodes)?;
-                (node, GpuSlots::Devices(self.lowest_free_devices(node, k)))
+                let node = self.find_whole(pool, k, need, avoid)?;
+                (
+                    node,
+                    GpuSlots::Devices(self.lowest_free_devices(node, k, avoid)),
+                )
             }
             GpuRequest::Portion(_) | GpuRequest::MemoryMib(_) => {
                 self.find_shared(pool, need, avoid)?
@@ -352,10 +367,15 @@ impl Cluster {
         self.add_to_index(node);
     }
 
-    fn find_whole(&self, pool: usize, k: u32, need: PodNeed, avoid: &[usize]) -> Option<usize> {
+    /// A node with `k` free devices off `avoid` (its nodes, and its devices when it names any).
+    fn find_whole(&self, pool: usize, k: u32, need: PodNeed, avoid: &Avoid) -> Option<usize> {
         let p = &self.pools[pool];
-        let fits =
-            |&&(_, _, n): &&(u32, u32, usize)| self.fits_cpu_memory(n, need) && !avoid.contains(&n);
+        let fits = |&&(_, _, n): &&(u32, u32, usize)| {
+            self.fits_cpu_memory(n, need)
+                && !avoid.nodes.contains(&n)
+                && (avoid.devices.is_empty()
+                    || self.lowest_free_devices(n, k, avoid).len() >= k as usize)
+        };
         match p.strategy {
             PlacementStrategy::Binpack => p.whole.range((k, 0, 0)..).find(fits).map(|e| e.2),
             PlacementStrategy::Spread => p
@@ -382,8 +402,8 @@ impl Cluster {
             PlacementStrategy::Spread => p.shared.iter().rev().find(on_partial),
         };
         let fresh = || {
-            let n = self.find_whole(pool, 1, need, &avoid.nodes)?;
-            let d = self.lowest_free_devices(n, 1).first().copied()?;
+            let n = self.find_whole(pool, 1, need, avoid)?;
+            let d = self.lowest_free_devices(n, 1, avoid).first().copied()?;
             self.device_fits(n, d, need.gpu).then_some((n, d))
         };
         let (n, d) = match p.strategy {
@@ -423,12 +443,13 @@ impl Cluster {
         s.free_cpu >= need.cpu && s.free_memory >= need.memory
     }
 
-    fn lowest_free_devices(&self, n: usize, k: u32) -> Vec<u32> {
+    /// The `k` lowest free devices of node `n` that `avoid` does not name (fewer if there are not).
+    fn lowest_free_devices(&self, n: usize, k: u32, avoid: &Avoid) -> Vec<u32> {
         self.nodes[n]
             .devices
             .iter()
             .enumerate()
-            .filter(|(_, d)| d.used == 0)
+            .filter(|&(i, d)| d.used == 0 && !avoid.devices.contains(&(n, i as u32)))
             .take(k as usize)
             .map(|(i, _)| i as u32)
             .collect()

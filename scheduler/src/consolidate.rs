@@ -141,8 +141,10 @@ impl Cycle<'_> {
             };
             let start = self.cluster.checkpoint();
             match self.move_for(job, pool, max_pods, &movers, &homes) {
-                Some(moved) => {
+                Some((moved, takes)) => {
                     self.cluster.commit();
+                    // What the job is to take stays empty for it: a later move lands elsewhere.
+                    self.promised.extend_from_slice(takes.devices());
                     self.record_moves(job, pool, moved);
                     return true;
                 }
@@ -220,7 +222,8 @@ impl Cycle<'_> {
 
     /// Lands every mover on GPUs free now, away from what the job takes (`homes`), then checks that `job`
     /// fits on what they leave. On success the movers' new places stay taken in the cluster state
-    /// (their old GPUs free up only when they have stopped); on failure the caller rolls back.
+    /// (their old GPUs free up only when they have stopped), and it answers where the job would
+    /// go; on failure the caller rolls back.
     fn move_for(
         &mut self,
         job: usize,
@@ -228,7 +231,7 @@ impl Cycle<'_> {
         max_pods: u32,
         movers: &[usize],
         homes: &Avoid,
-    ) -> Option<Vec<(usize, Vec<PodPlacementAt>)>> {
+    ) -> Option<(Vec<(usize, Vec<PodPlacementAt>)>, Avoid)> {
         let mut moved = Vec::with_capacity(movers.len());
         for &m in movers {
             moved.push((m, self.land(m, pool, homes)?));
@@ -237,20 +240,24 @@ impl Cycle<'_> {
         for &m in movers {
             self.release_pods(m);
         }
-        let fits = self.try_place(job, pool, max_pods).is_some();
+        let takes = self
+            .try_place(job, pool, max_pods)
+            .map(|placed| Avoid::placement(&placed));
         self.cluster.rollback(after_moves);
-        fits.then_some(moved)
+        takes.map(|takes| (moved, takes))
     }
 
-    /// Places every pod of a mover on GPUs free now, away from what the job would take: a gang
-    /// or an elastic workload moves whole, or not at all. It may land on another of the nodes it
-    /// runs on (its own GPUs there are still held).
+    /// Places every pod of a mover on GPUs free now, away from what the job would take and from
+    /// devices emptied earlier this cycle for other workloads: a gang or an elastic workload
+    /// moves whole, or not at all. It may land on another of the nodes it runs on (its own GPUs
+    /// there are still held).
     fn land(&mut self, mover: usize, pool: usize, homes: &Avoid) -> Option<Vec<PodPlacementAt>> {
         let need = self.pod_need(mover);
         let pods = self.index.jobs[mover].workload.placement.len();
+        let avoid = homes.and_devices(&self.promised);
         let mut placed = Vec::with_capacity(pods);
         for _ in 0..pods {
-            placed.push(self.cluster.place_pod(pool, need, homes)?);
+            placed.push(self.cluster.place_pod(pool, need, &avoid)?);
         }
         Some(placed)
     }

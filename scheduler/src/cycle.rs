@@ -99,6 +99,9 @@ pub struct Cycle<'a> {
     /// Pending workloads that stopping pods ([`Snapshot::releasing`]) are freeing GPUs for.
     pub(crate) freed_for: BTreeMap<u64, (Vec<String>, Action)>,
     pub(crate) plan: Plan,
+    /// Devices consolidation is emptying for a workload this cycle, as (node, device): no mover
+    /// lands on them, though their last pods still hold them until they have stopped.
+    pub(crate) promised: Vec<(usize, u32)>,
     fair_share_done: bool,
 }
 
@@ -165,6 +168,7 @@ impl<'a> Cycle<'a> {
             awaiting: BTreeMap::new(),
             freed_for,
             plan: Plan::default(),
+            promised: Vec::new(),
             fair_share_done: false,
         })
     }
