@@ -37,6 +37,9 @@ use crate::explain::{Action, PendingReason};
 use crate::model::{GpuRequest, GpuSlots};
 use crate::plan::{Bind, Eviction, EvictionReason};
 
+/// Movers and where each lands, pod by pod.
+type Moves = Vec<(usize, Vec<PodPlacementAt>)>;
+
 impl Cycle<'_> {
     /// Moves running workloads so that fragmented pending workloads fit.
     pub fn consolidate(&mut self) {
@@ -231,7 +234,7 @@ impl Cycle<'_> {
         max_pods: u32,
         movers: &[usize],
         homes: &Avoid,
-    ) -> Option<(Vec<(usize, Vec<PodPlacementAt>)>, Avoid)> {
+    ) -> Option<(Moves, Avoid)> {
         let mut moved = Vec::with_capacity(movers.len());
         for &m in movers {
             moved.push((m, self.land(m, pool, homes)?));
@@ -262,7 +265,7 @@ impl Cycle<'_> {
         Some(placed)
     }
 
-    fn record_moves(&mut self, job: usize, pool: usize, moved: Vec<(usize, Vec<PodPlacementAt>)>) {
+    fn record_moves(&mut self, job: usize, pool: usize, moved: Moves) {
         let for_workload = self.index.jobs[job].workload;
         let mut victims = Vec::with_capacity(moved.len());
         for (m, placed) in moved {
