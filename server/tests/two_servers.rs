@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::cli::Cli;
-use support::rest::{all_workloads, sign_in};
+use support::rest::{all_workloads, metrics, sign_in};
 use support::{Server, TestStore, gpus_held_once, walkthrough};
 
 mod support;
@@ -178,14 +178,7 @@ async fn follower_and_leader(url: String) {
     let shares = |base: String| {
         let http = http.clone();
         async move {
-            let text = http
-                .get(format!("{base}/metrics"))
-                .send()
-                .await
-                .expect("metrics")
-                .text()
-                .await
-                .expect("text");
+            let text = metrics(&http, &base).await;
             text.lines()
                 .filter(|l| {
                     l.starts_with("rota_allocated_gpus{") || l.starts_with("rota_fair_share_gpus{")

@@ -229,14 +229,7 @@ async fn api(db_url: String) {
     until(vec!["a1 Running 1", "b2 Running 1"]).await;
     submit("a2", id_of("team-a"), 2).await;
     until(vec!["a1 Running 1", "b2 Running 1", "a2 Running 1"]).await;
-    let metrics = http
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = support::rest::metrics(&http, base).await;
     for line in [
         "rota_deserved_gpus{pool=\"default\",project=\"team-a\"} 2.0",
         "rota_evictions_total{reason=\"reclaim\"} 1",

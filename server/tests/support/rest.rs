@@ -27,6 +27,18 @@ pub async fn sign_in(client: &reqwest::Client, base: &str) -> String {
     body["accessToken"].as_str().expect("token").to_owned()
 }
 
+/// The server's `/metrics` text.
+pub async fn metrics(client: &reqwest::Client, base: &str) -> String {
+    client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text")
+}
+
 /// Every live workload the server at `base` lists, page by page.
 pub async fn all_workloads(client: &reqwest::Client, base: &str, token: &str) -> Vec<Value> {
     let mut all = Vec::new();
