@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use serde_json::{Value, json};
-use support::{ADMIN_PASSWORD, Server, TestStore};
+use support::{Server, TestStore};
 
 mod support;
 
@@ -18,18 +18,10 @@ async fn runapy_works_unchanged_against_rota() {
     let store = TestStore::sqlite();
     let server = Server::start(&store.url).await;
     let http = reqwest::Client::new();
-    let token: Value = http
-        .post(format!("{}/api/v1/token", server.base))
-        .json(&json!({"grantType": "password", "username": "admin", "password": ADMIN_PASSWORD}))
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("body");
+    let token = support::rest::sign_in(&http, &server.base).await;
     let app: Value = http
         .post(format!("{}/api/v1/apps", server.base))
-        .bearer_auth(token["accessToken"].as_str().expect("token"))
+        .bearer_auth(&token)
         .json(&json!({"name": "runapy"}))
         .send()
         .await

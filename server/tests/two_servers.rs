@@ -5,14 +5,14 @@
 //! within 5 s, every acknowledged submission is there, no GPU is given twice, and the
 //! walkthrough then reads as always on the survivor.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::cli::Cli;
-use support::rest::{all_workloads, metrics, sign_in};
+use support::rest::{all_workloads, metrics, organization, sign_in};
 use support::{Server, TestStore, gpus_held_once, walkthrough};
 
 mod support;
@@ -46,37 +46,6 @@ async fn pair(url: &str, http: &reqwest::Client) -> (Server, Server) {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// Project ids by name, and the cluster's id.
-async fn organization(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-) -> (BTreeMap<String, String>, String) {
-    let projects: Value = http
-        .get(format!("{base}/api/v1/org-unit/projects"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("projects")
-        .json()
-        .await
-        .expect("body");
-    let list = projects["projects"].as_array().expect("projects");
-    let ids = list
-        .iter()
-        .map(|p| {
-            (
-                p["name"].as_str().unwrap_or("").to_owned(),
-                p["id"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect();
-    (
-        ids,
-        list[0]["clusterId"].as_str().expect("cluster").to_owned(),
-    )
 }
 
 fn training(name: &str, project: &str, cluster: &str) -> Value {

@@ -79,28 +79,8 @@ async fn api(db_url: String) {
     let http = reqwest::Client::new();
     let base = &server.base;
     let token = support::rest::sign_in(&http, base).await;
-    let projects: Value = http
-        .get(format!("{base}/api/v1/org-unit/projects"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("projects")
-        .json()
-        .await
-        .expect("body");
-    let id_of = |name: &str| {
-        projects["projects"]
-            .as_array()
-            .and_then(|ps| ps.iter().find(|p| p["name"] == name))
-            .expect("project")["id"]
-            .as_str()
-            .expect("id")
-            .to_owned()
-    };
-    let cluster = projects["projects"][0]["clusterId"]
-        .as_str()
-        .expect("clusterId")
-        .to_owned();
+    let (projects, cluster) = support::rest::organization(&http, base, &token).await;
+    let id_of = |name: &str| projects.get(name).expect("project").clone();
     let submit = |name: &'static str, project: String, gpus: u32| {
         let (http, token, cluster) = (http.clone(), token.clone(), cluster.clone());
         async move {

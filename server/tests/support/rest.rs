@@ -27,6 +27,37 @@ pub async fn sign_in(client: &reqwest::Client, base: &str) -> String {
     body["accessToken"].as_str().expect("token").to_owned()
 }
 
+/// The cluster's projects by name (their ids), and the cluster's id.
+pub async fn organization(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+) -> (std::collections::BTreeMap<String, String>, String) {
+    let projects: Value = client
+        .get(format!("{base}/api/v1/org-unit/projects"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("projects")
+        .json()
+        .await
+        .expect("projects body");
+    let list = projects["projects"].as_array().expect("projects");
+    let ids = list
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap_or("").to_owned(),
+                p["id"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    (
+        ids,
+        list[0]["clusterId"].as_str().expect("clusterId").to_owned(),
+    )
+}
+
 /// The server's `/metrics` text.
 pub async fn metrics(client: &reqwest::Client, base: &str) -> String {
     client
