@@ -4,6 +4,7 @@
 pub mod distributed;
 pub mod error;
 pub mod inherit;
+pub mod priority;
 pub mod validate;
 pub mod whole;
 pub mod wire;

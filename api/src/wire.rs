@@ -186,6 +186,17 @@ pub struct WorkloadSpec {
     /// Node pools it may run in, in order of preference; none means any pool.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub node_pools: Vec<String>,
+    /// Run:ai's priority class: `very-low` (25), `low` (40), `medium-low` (65), `medium` (80),
+    /// `medium-high` (90), `high` (125) or `very-high` (150). Default: the type's (training
+    /// `low`, workspace `high`). Inside its project a workload preempts preemptible ones of lower
+    /// priority.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_class: Option<String>,
+    /// `preemptible` or `non-preemptible`. Default: preemptible below priority 100. A
+    /// non-preemptible workload runs only within its project's deserved quota and is never
+    /// evicted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preemptibility: Option<String>,
 }
 
 /// `POST /api/v1/workloads/trainings` and `/workspaces`. Fields Run:ai's models send that Rota does
@@ -366,6 +377,9 @@ pub struct WorkloadSummary {
     pub cluster_id: String,
     /// Priority.
     pub priority: i32,
+    /// The priority's class (`low`, `high`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_class: Option<String>,
     /// Whether it may be preempted.
     pub preemptible: bool,
     /// Pods running.

@@ -45,8 +45,9 @@ test('the Workloads page reads fine before hydration, then follows the cluster l
     await client.submitTraining('b2', 'team-b', 1);
     await page.locator('tr[data-workload="a1"] td.status:text("Pending")').waitFor({ timeout: 15_000 });
     const a1 = page.locator('tr[data-workload="a1"]');
-    assert.equal(await a1.locator('td').nth(4).textContent(), '0/1');
-    assert.equal(await a1.locator('td').nth(5).textContent(), '0.00');
+    assert.equal(await a1.locator('td').nth(4).textContent(), 'low (preemptible)');
+    assert.equal(await a1.locator('td').nth(5).textContent(), '0/1');
+    assert.equal(await a1.locator('td').nth(6).textContent(), '0.00');
     assert.match(await a1.locator('td.waiting').textContent(), /^\d+s$/);
 
     // Filters live in the address and narrow the rows on the server.

@@ -155,9 +155,9 @@ impl WorkloadKind {
         }
     }
 
-    /// Whether the kind may be evicted by default.
+    /// Whether the kind may be evicted by default: as its default priority says.
     pub fn default_preemptible(self) -> bool {
-        matches!(self, WorkloadKind::Training)
+        priority::default_preemptible(self.default_priority())
     }
 
     /// The kind's name as users write it.
@@ -198,9 +198,23 @@ pub mod priority {
         ("very-high", VERY_HIGH),
     ];
 
+    /// Priorities from this value up are non-preemptible unless the submission says otherwise;
+    /// below it, preemptible.
+    pub const NON_PREEMPTIBLE_FROM: i32 = 100;
+
     /// The value of a class name, if it is one.
     pub fn from_class(name: &str) -> Option<i32> {
         CLASSES.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+
+    /// The name of the class with this value, if one has it.
+    pub fn class_of(value: i32) -> Option<&'static str> {
+        CLASSES.iter().find(|(_, v)| *v == value).map(|(n, _)| *n)
+    }
+
+    /// Whether a workload of this priority is preemptible when its submission does not say.
+    pub fn default_preemptible(value: i32) -> bool {
+        value < NON_PREEMPTIBLE_FROM
     }
 }
 

@@ -279,10 +279,10 @@ async fn distributed_trainings_from_the_cli_in_v1_and_v2_shapes() {
     ]);
     cli.until(
         &["list", "-A"],
-        "Workload  Type         Status   Project  Running/Req. Pods  GPU Alloc.\n\
-         ──────────────────────────────────────────────────────────────────────\n\
-         ddp       Distributed  Running  team-a   2/2                2.00\n\
-         tfd       Distributed  Running  team-b   2/2                2.00\n",
+        "Workload  Type         Status   Project  Priority  Preemptible  Running/Req. Pods  GPU Alloc.\n\
+         ─────────────────────────────────────────────────────────────────────────────────────────────\n\
+         ddp       Distributed  Running  team-a   low       yes          2/2                2.00\n\
+         tfd       Distributed  Running  team-b   low       yes          2/2                2.00\n",
     );
     let described = cli.ok(&["pytorch", "describe", "ddp", "-p", "team-a"]);
     assert!(
@@ -335,8 +335,8 @@ async fn distributed_trainings_from_the_cli_in_v1_and_v2_shapes() {
     cli.ok(&["pytorch", "delete", "ddp", "-p", "team-a"]);
     cli.until(
         &["list", "-A"],
-        "Workload  Type         Status   Project  Running/Req. Pods  GPU Alloc.\n\
-         ──────────────────────────────────────────────────────────────────────\n\
-         tfd       Distributed  Running  team-b   2/2                2.00\n",
+        "Workload  Type         Status   Project  Priority  Preemptible  Running/Req. Pods  GPU Alloc.\n\
+         ─────────────────────────────────────────────────────────────────────────────────────────────\n\
+         tfd       Distributed  Running  team-b   low       yes          2/2                2.00\n",
     );
 }

@@ -1,8 +1,8 @@
 //! "+ NEW WORKLOAD", step by step as the walkthrough shows it: Training, Distributed (a framework
 //! and its workers) or Workspace → cluster → project → a template or "Start from scratch" → a
 //! name (checked in the project as it is typed) → CONTINUE → an environment (or a new one,
-//! created in place) → a compute resource per pod (or a new one) → node pools → what the
-//! scheduler would do now → CREATE TRAINING / CREATE DISTRIBUTED / CREATE WORKSPACE.
+//! created in place) → a compute resource per pod (or a new one) → node pools → priority and
+//! preemptibility → what the scheduler would do now → CREATE TRAINING / CREATE DISTRIBUTED / CREATE WORKSPACE.
 
 use leptos::either::Either;
 use leptos::prelude::*;
@@ -39,6 +39,10 @@ struct Draft {
     workers: RwSignal<u32>,
     /// Node pools it may run in, in order of preference (none: any).
     pools: RwSignal<Vec<String>>,
+    /// Its priority class (empty: the type's default).
+    priority: RwSignal<String>,
+    /// `preemptible` or `non-preemptible` (empty: as the priority says).
+    preemptibility: RwSignal<String>,
 }
 
 impl Draft {
@@ -73,6 +77,8 @@ impl Draft {
                 WorkloadSpec {
                     compute: compute.spec.clone(),
                     node_pools: self.pools.get(),
+                    priority_class: Some(self.priority.get()).filter(|c| !c.is_empty()),
+                    preemptibility: Some(self.preemptibility.get()).filter(|p| !p.is_empty()),
                     ..own
                 },
             ),
@@ -116,6 +122,8 @@ pub fn NewWorkloadPage() -> impl IntoView {
         framework: RwSignal::new("PyTorch".into()),
         workers: RwSignal::new(1),
         pools: RwSignal::new(Vec::new()),
+        priority: RwSignal::new(String::new()),
+        preemptibility: RwSignal::new(String::new()),
     };
     let step = RwSignal::new(1u8);
     view! {
@@ -376,7 +384,7 @@ fn AssetsStep(
     };
     let units_env = units.clone();
     let units_compute = units.clone();
-    let pools_step = view! { <NodePools units=units.clone() draft /> };
+    let pools_step = view! { <NodePools units=units.clone() draft /> <Priority draft /> };
     let environments = view! {
         <section class="choose" aria-labelledby="env-head">
             <div class="section-head">
@@ -516,6 +524,78 @@ fn NodePools(units: Units, draft: Draft) -> impl IntoView {
                 }).collect_view()}
             </div>
             <p class="muted" role="status">{order}</p>
+        </section>
+    }
+}
+
+/// The priority class and preemptibility, each defaulting as the server's rule says.
+#[component]
+fn Priority(draft: Draft) -> impl IntoView {
+    use rota_api::priority::{self, NON_PREEMPTIBLE, PREEMPTIBLE};
+    let kind = move || match draft.kind.get().as_str() {
+        "Workspace" => priority::WorkloadKind::Workspace,
+        _ => priority::WorkloadKind::Training,
+    };
+    // What the server will store for the choices so far (they are picked from its lists, so
+    // only an impossible pair is refused, and the server says why).
+    let chosen = move || {
+        let (class, preempt) = (draft.priority.get(), draft.preemptibility.get());
+        priority::choose(
+            kind(),
+            ("priority", Some(class.as_str())),
+            ("preemptibility", Some(preempt.as_str())),
+        )
+    };
+    let class_default = move || {
+        let value = kind().default_priority();
+        format!("The type's default ({})", priority::class_label(value))
+    };
+    let preempt_default = move || {
+        let class = draft.priority.get();
+        let fallback = priority::choose(kind(), ("priority", Some(class.as_str())), ("", None));
+        let word = fallback.map_or("-", |c| priority::preemptibility_label(c.preemptible));
+        format!("As the priority says ({word})")
+    };
+    let summary = move || match chosen() {
+        Ok(c) if c.preemptible => format!(
+            "Priority {} ({}), preemptible: it may use idle GPUs over the project's quota, and \
+             may be preempted to give them back.",
+            priority::class_label(c.value),
+            c.value
+        ),
+        Ok(c) => format!(
+            "Priority {} ({}), non-preemptible: it runs only within the project's deserved \
+             quota, and is never preempted.",
+            priority::class_label(c.value),
+            c.value
+        ),
+        Err(e) => e.message,
+    };
+    view! {
+        <section class="choose" aria-labelledby="priority-head">
+            <div class="section-head">
+                <h2 id="priority-head">"Priority"</h2>
+            </div>
+            <div class="row">
+                <label>
+                    "Priority class"
+                    <select name="priority" bind:value=draft.priority>
+                        <option value="">{class_default}</option>
+                        {priority::class_names()
+                            .map(|c| view! { <option value=c>{c}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label>
+                    "Preemptibility"
+                    <select name="preemptibility" bind:value=draft.preemptibility>
+                        <option value="">{preempt_default}</option>
+                        <option value=PREEMPTIBLE>{PREEMPTIBLE}</option>
+                        <option value=NON_PREEMPTIBLE>{NON_PREEMPTIBLE}</option>
+                    </select>
+                </label>
+            </div>
+            <p class="muted" role="status" data-priority="">{summary}</p>
         </section>
     }
 }

@@ -95,7 +95,7 @@ fn Detail(detail: WorkloadView) -> impl IntoView {
             <dt>"Department"</dt>
             <dd>{w.department_name.clone().unwrap_or_else(|| "—".into())}</dd>
             <dt>"Priority"</dt>
-            <dd>{w.priority} {if w.preemptible { " (preemptible)" } else { " (not preemptible)" }}</dd>
+            <dd class="priority">{super::workloads::priority_words(w.priority, w.preemptible)}</dd>
             <dt>"Pods"</dt>
             <dd>{format!("{} running of {} requested", w.running_pods, w.requested_pods)}</dd>
             <dt>"Node(s)"</dt>

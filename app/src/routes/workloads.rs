@@ -237,6 +237,7 @@ fn WorkloadTable(rows: Vec<Row>, query: WorkloadQuery, filtered: bool) -> impl I
                     <SortHead query=query.clone() key="type" label="Type" />
                     <SortHead query=query.clone() key="status" label="Status" />
                     <SortHead query=query.clone() key="project" label="Project" />
+                    <SortHead query=query.clone() key="priority" label="Priority" />
                     <th>"Running/Req. Pods"</th>
                     <th>"GPU Alloc."</th>
                     <th>"Node(s)"</th>
@@ -259,6 +260,7 @@ fn WorkloadTable(rows: Vec<Row>, query: WorkloadQuery, filtered: bool) -> impl I
                                     {w.phase.clone()}
                                 </td>
                                 <td>{w.project_name.clone()}</td>
+                                <td class="priority">{priority_words(w.priority, w.preemptible)}</td>
                                 <td class="pods">{format!("{}/{}", w.running_pods, w.requested_pods)}</td>
                                 <td>{gpus(w.allocated_gpus)}</td>
                                 <td>{w.nodes.join(", ")}</td>
@@ -295,6 +297,16 @@ fn Pager(query: WorkloadQuery, next: Option<u64>, shown: usize) -> impl IntoView
             </nav>
         }
     })
+}
+
+/// A priority as the table shows it: `low (preemptible)`.
+pub(crate) fn priority_words(value: i32, preemptible: bool) -> String {
+    use rota_api::priority::{class_label, preemptibility_label};
+    format!(
+        "{} ({})",
+        class_label(value),
+        preemptibility_label(preemptible)
+    )
 }
 
 #[cfg(test)]

@@ -86,6 +86,18 @@ pub struct SubmitArgs {
     /// Node pools it may run in, in order of preference (comma-separated; default: any).
     #[arg(long, value_delimiter = ',', value_name = "POOL,…")]
     node_pools: Vec<String>,
+    /// Priority class: very-low, low, medium-low, medium, medium-high, high or very-high
+    /// (default: the type's: training low, workspace high).
+    #[arg(long, value_name = "CLASS")]
+    priority: Option<String>,
+    /// preemptible or non-preemptible (default: preemptible for classes up to medium-high,
+    /// non-preemptible from high).
+    #[arg(long, value_name = "WORD")]
+    preemptibility: Option<String>,
+    /// Run:ai v1's spelling of --preemptibility preemptible (e.g. a workspace that may use idle
+    /// GPUs over quota and be preempted).
+    #[arg(long, conflicts_with = "preemptibility")]
+    preemptible: bool,
     /// Wait until it runs (or fails), showing progress.
     #[arg(long, conflicts_with = "dry_run")]
     wait: bool,
@@ -129,7 +141,7 @@ pub struct NameArgs {
 #[derive(Debug, Subcommand)]
 pub enum KindCommand {
     /// Submit one.
-    Submit(SubmitArgs),
+    Submit(Box<SubmitArgs>),
     /// List them.
     List(ListArgs),
     /// Show one: resources, placement, events, why it waits.
@@ -321,6 +333,12 @@ fn creation_request(
             },
             grace_period_seconds: args.grace_period,
             node_pools: args.node_pools.clone(),
+            priority_class: args.priority.clone(),
+            preemptibility: if args.preemptible {
+                Some(rota_api::priority::PREEMPTIBLE.to_owned())
+            } else {
+                args.preemptibility.clone()
+            },
         },
     })
 }
@@ -443,6 +461,8 @@ pub fn list(kind: Option<&str>, args: &ListArgs) -> anyhow::Result<()> {
                         w.kind.clone(),
                         w.phase.clone(),
                         w.project_name.clone(),
+                        rota_api::priority::class_label(w.priority),
+                        if w.preemptible { "yes" } else { "no" }.to_owned(),
                         format!("{}/{}", w.running_pods, w.requested_pods),
                         gpus(w),
                     ]
@@ -456,6 +476,8 @@ pub fn list(kind: Option<&str>, args: &ListArgs) -> anyhow::Result<()> {
                         "Type",
                         "Status",
                         "Project",
+                        "Priority",
+                        "Preemptible",
                         "Running/Req. Pods",
                         "GPU Alloc."
                     ],
@@ -497,13 +519,10 @@ pub fn describe(args: &NameArgs) -> anyhow::Result<()> {
         println!("Reason:     {reason}");
     }
     println!(
-        "Priority:   {} ({})",
+        "Priority:   {} ({}), {}",
+        rota_api::priority::class_label(w.priority),
         w.priority,
-        if w.preemptible {
-            "preemptible"
-        } else {
-            "non-preemptible"
-        }
+        rota_api::priority::preemptibility_label(w.preemptible)
     );
     println!(
         "Requested:  {} pod(s), {:.2} GPUs",

@@ -20,6 +20,7 @@ pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlR
         gpu,
         cpu,
         memory,
+        priority,
         ..
     } = checked;
     let loaded = snapshot::load(&rota.store.db, rota.cluster_id).await?;
@@ -43,8 +44,8 @@ pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlR
         gpu,
         cpu_millicores: cpu,
         memory_mib: memory,
-        priority: sub.kind.default_priority(),
-        preemptible: sub.kind.default_preemptible(),
+        priority: priority.value,
+        preemptible: priority.preemptible,
         submission: id,
         nominated: false,
         placement: Vec::new(),
@@ -63,7 +64,7 @@ pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlR
         .collect();
     let bound = nodes.len() as i64;
     nodes.dedup();
-    let preemptible = sub.kind.default_preemptible();
+    let preemptible = priority.preemptible;
     if !nodes.is_empty() {
         let pool = snap
             .nodes

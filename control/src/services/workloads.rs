@@ -29,6 +29,7 @@ use crate::store::entity::{
     workload_template,
 };
 use crate::time::{now_ms, rfc3339};
+use rota_api::priority::Chosen;
 
 /// CPU a pod gets when it asks for none: the wizard's default of 0.1 core.
 pub const DEFAULT_CPU_CORES: f64 = 0.1;
@@ -77,6 +78,8 @@ pub(crate) struct Checked {
     pub grace: Option<u32>,
     /// A distributed training's gang.
     pub gang: Option<Gang>,
+    /// Its priority and whether it may be preempted.
+    pub priority: Chosen,
 }
 
 impl Checked {
@@ -192,6 +195,11 @@ pub(crate) async fn check(
         .transpose()?;
     validate::node_pools("spec.nodePools", &spec.node_pools)?;
     check_pools_exist(rota, &spec.node_pools).await?;
+    let priority = rota_api::priority::choose(
+        sub.kind,
+        ("spec.priorityClass", req.spec.priority_class.as_deref()),
+        ("spec.preemptibility", req.spec.preemptibility.as_deref()),
+    )?;
     let gang = sub
         .distributed
         .as_ref()
@@ -207,6 +215,7 @@ pub(crate) async fn check(
         memory,
         grace,
         gang,
+        priority,
     })
 }
 
@@ -305,6 +314,7 @@ pub async fn submit(
         memory,
         grace,
         gang,
+        priority,
     } = checked;
     let (gpu_kind, gpu_amount) = gpu_columns(gpu);
     let env_json = serde_json::to_string(&spec.environment_variables)
@@ -330,8 +340,8 @@ pub async fn submit(
         gpu_amount: Set(gpu_amount),
         cpu_millicores: Set(cpu as i64),
         memory_mib: Set(memory as i64),
-        priority: Set(sub.kind.default_priority()),
-        preemptible: Set(sub.kind.default_preemptible()),
+        priority: Set(priority.value),
+        preemptible: Set(priority.preemptible),
         duration_secs: Set(sub.duration_secs),
         phase: Set("Pending".into()),
         phase_reason: Set(None),
@@ -385,8 +395,9 @@ pub async fn submit(
             None => None,
         },
         cluster_id: rota.cluster_uuid.clone(),
-        priority: sub.kind.default_priority(),
-        preemptible: sub.kind.default_preemptible(),
+        priority: priority.value,
+        priority_class: Some(rota_api::priority::class_label(priority.value)),
+        preemptible: priority.preemptible,
         running_pods: 0,
         requested_pods: pods,
         allocated_gpus: 0.0,
@@ -676,6 +687,8 @@ pub async fn runs(rota: &Rota, id: &str) -> ControlResult<WorkloadSpec> {
         args: w.args,
         grace_period_seconds: w.grace_period_secs.map(i64::from),
         node_pools: crate::control_loop::snapshot::pools_of(&w.node_pools)?,
+        priority_class: Some(rota_api::priority::class_label(w.priority)),
+        preemptibility: Some(rota_api::priority::preemptibility_label(w.preemptible).to_owned()),
         ..WorkloadSpec::default()
     })
 }
@@ -853,6 +866,7 @@ async fn summarize(
                 department_name: department_id.and_then(|d| departments.get(&d).cloned()),
                 cluster_id: rota.cluster_uuid.clone(),
                 priority: w.priority,
+                priority_class: Some(rota_api::priority::class_label(w.priority)),
                 preemptible: w.preemptible,
                 running_pods: mine
                     .iter()

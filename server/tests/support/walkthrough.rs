@@ -4,14 +4,14 @@
 use super::cli::Cli;
 
 pub const IMAGE: &str = "runai.jfrog.io/demo/quickstart";
-const HEADER: &str = "Workload  Type      Status   Project  Running/Req. Pods  GPU Alloc.\n\
-                      ───────────────────────────────────────────────────────────────────\n";
+const HEADER: &str = "Workload  Type      Status   Project  Priority  Preemptible  Running/Req. Pods  GPU Alloc.\n\
+     ──────────────────────────────────────────────────────────────────────────────────────────\n";
 
 pub fn table(rows: &[(&str, &str, &str, &str, &str)]) -> String {
     let mut out = HEADER.to_owned();
     for (name, status, project, pods, gpus) in rows {
         out.push_str(&format!(
-            "{name:<8}  Training  {status:<7}  {project}   {pods:<17}  {gpus}\n"
+            "{name:<8}  Training  {status:<7}  {project}   low       yes          {pods:<17}  {gpus}\n"
         ));
     }
     out
