@@ -297,6 +297,67 @@ pub fn node_pools(field: &str, pools: &[String]) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// The longest minimum runtime: 30 days.
+pub const MAX_MIN_RUNTIME_SECS: u64 = 30 * 86_400;
+
+/// A minimum runtime as KAI-Scheduler writes durations: hours, minutes and seconds in that order
+/// (`10m`, `1h30m`, `90s`, `0s`), or a whole number of seconds; at most 30 days. In seconds.
+pub fn min_runtime(field: &str, value: &str) -> Result<u64, FieldError> {
+    let v = value.trim();
+    let bad = || {
+        err(
+            field,
+            format!("{value:?} is not a duration; write e.g. 10m, 1h30m or 90s"),
+        )
+    };
+    let secs = if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        v.parse::<u64>().map_err(|_| bad())?
+    } else {
+        let mut total: u64 = 0;
+        let mut number = String::new();
+        // Each unit at most once, larger first.
+        let mut next_units: &[(char, u64)] = &[('h', 3600), ('m', 60), ('s', 1)];
+        for c in v.chars() {
+            if c.is_ascii_digit() {
+                number.push(c);
+                continue;
+            }
+            let at = next_units
+                .iter()
+                .position(|&(u, _)| u == c)
+                .ok_or_else(bad)?;
+            let n: u64 = number.parse().map_err(|_| bad())?;
+            total = total.saturating_add(n.saturating_mul(next_units[at].1));
+            next_units = &next_units[at + 1..];
+            number.clear();
+        }
+        if !number.is_empty() || v.is_empty() {
+            return Err(bad());
+        }
+        total
+    };
+    if secs > MAX_MIN_RUNTIME_SECS {
+        return Err(err(field, format!("at most 30 days, 720h (got {value:?})")));
+    }
+    Ok(secs)
+}
+
+/// A duration in seconds as [`min_runtime`] reads it back: `1h30m`, `10m`, `45s`, `0s`.
+pub fn duration_text(secs: u64) -> String {
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if s > 0 || out.is_empty() {
+        out.push_str(&format!("{s}s"));
+    }
+    out
+}
+
 /// A quota in GPUs: deserved ≥ 0, limit (if any) ≥ deserved, weight ≥ 0; amounts in thousandths.
 pub fn quota(
     field: &str,
@@ -345,6 +406,29 @@ pub fn quota(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn minimum_runtimes_read_as_kai_writes_durations() {
+        let f = |v: &str| min_runtime("reclaimMinRuntime", v);
+        assert_eq!(f("10m"), Ok(600));
+        assert_eq!(f("1h30m"), Ok(5400));
+        assert_eq!(f("90s"), Ok(90));
+        assert_eq!(f("0s"), Ok(0));
+        assert_eq!(f("120"), Ok(120));
+        assert_eq!(f("720h"), Ok(30 * 86_400));
+        for bad in ["", "m", "10", "10x", "5m1h", "1m1m", "1.5h", "-1s"] {
+            if bad == "10" {
+                continue;
+            }
+            let e = f(bad).unwrap_err();
+            assert_eq!(e.field, "reclaimMinRuntime");
+            assert!(e.message.contains("not a duration"), "{bad}: {}", e.message);
+        }
+        assert!(f("721h").unwrap_err().message.contains("at most 30 days"));
+        for secs in [0, 45, 60, 600, 5400, 3661, 86_400] {
+            assert_eq!(f(&duration_text(secs)), Ok(secs), "{secs}");
+        }
+    }
 
     #[test]
     fn environment_variables_need_names_given_once() {

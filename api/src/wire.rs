@@ -97,6 +97,15 @@ pub struct Project {
     pub resources: Vec<UnitResources>,
     /// RFC 3339.
     pub created_at: String,
+    /// Guaranteed minimum runtime before preemption inside the project (or consolidation) may
+    /// take one of its workloads, e.g. `10m` (KAI-Scheduler's `preemptMinRuntime`); none:
+    /// inherited from the department above, 0 at the top.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preempt_min_runtime: Option<String>,
+    /// Guaranteed minimum runtime before another project may reclaim one of its workloads, e.g.
+    /// `1h` (`reclaimMinRuntime`); none: inherited, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reclaim_min_runtime: Option<String>,
 }
 
 /// `GET /api/v1/org-unit/projects`.
@@ -538,6 +547,15 @@ pub struct Department {
     pub resources: Vec<UnitResources>,
     /// RFC 3339.
     pub created_at: String,
+    /// Guaranteed minimum runtime before preemption inside the project (or consolidation) may
+    /// take one of its workloads, e.g. `10m` (KAI-Scheduler's `preemptMinRuntime`); none:
+    /// inherited from the department above, 0 at the top.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preempt_min_runtime: Option<String>,
+    /// Guaranteed minimum runtime before another project may reclaim one of its workloads, e.g.
+    /// `1h` (`reclaimMinRuntime`); none: inherited, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reclaim_min_runtime: Option<String>,
 }
 
 /// `GET /api/v1/org-unit/departments`.
@@ -615,6 +633,15 @@ pub struct UnitRequest {
     /// Quota per node pool; pools not listed get none.
     #[serde(default)]
     pub resources: Vec<UnitResourcesRequest>,
+    /// Guaranteed minimum runtime before preemption inside the project (or consolidation) may
+    /// take one of its workloads, e.g. `10m` (KAI-Scheduler's `preemptMinRuntime`); none:
+    /// inherited from the department above, 0 at the top.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preempt_min_runtime: Option<String>,
+    /// Guaranteed minimum runtime before another project may reclaim one of its workloads, e.g.
+    /// `1h` (`reclaimMinRuntime`); none: inherited, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reclaim_min_runtime: Option<String>,
 }
 
 /// An asset's metadata, Run:ai's shape: where it may be used and what it is called.

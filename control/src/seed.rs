@@ -73,6 +73,8 @@ pub async fn seed(
                 name: Set(name.to_owned()),
                 department_id: Set(None),
                 created_at: Set(now),
+                preempt_min_runtime_secs: Set(None),
+                reclaim_min_runtime_secs: Set(None),
             })
             .exec(&txn)
             .await?;

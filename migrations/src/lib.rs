@@ -10,6 +10,7 @@ mod m20261202_000002_environment_command;
 mod m20261202_000003_distributed;
 mod m20261202_000004_revocations;
 mod m20261203_000001_leadership;
+mod m20261203_000002_min_runtime;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000003_distributed::Migration),
             Box::new(m20261202_000004_revocations::Migration),
             Box::new(m20261203_000001_leadership::Migration),
+            Box::new(m20261203_000002_min_runtime::Migration),
         ]
     }
 }

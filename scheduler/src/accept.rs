@@ -105,6 +105,7 @@ mod tests {
                     }]
                 })
                 .unwrap_or_default(),
+            running_since_ms: None,
         };
         Snapshot {
             nodes: vec![Node {
@@ -120,6 +121,7 @@ mod tests {
                 name: "p".into(),
                 department: None,
                 quotas: Vec::new(),
+                min_runtime: Default::default(),
             }],
             workloads: vec![
                 w(1, "fine", "p", Some(("n", vec![0]))),
@@ -129,6 +131,7 @@ mod tests {
                 w(5, "waits", "p", None),
             ],
             releasing: Vec::new(),
+            now_ms: 0,
         }
     }
 

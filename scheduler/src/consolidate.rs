@@ -12,6 +12,7 @@
 //!   project above its deserved quota (as KAI-Scheduler does; DESIGN.md lets preemptible work use
 //!   idle GPUs), only for a limit or, for non-preemptible work, its quota — the rules allocate
 //!   follows.
+//! - A workload younger than its project's `preempt` minimum runtime is not a mover.
 //! - A mover with several pods (a gang, or an elastic workload above its minimum) moves whole:
 //!   every pod lands, or the mover stays.
 //! - Movers only land on GPUs free at the start of the cycle (never on another mover's old GPUs,
@@ -46,7 +47,10 @@ impl Cycle<'_> {
         self.fair_share();
         let mut movers_by_pool: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (j, job) in self.index.jobs.iter().enumerate() {
-            if let (Some(pool), true) = (job.running_pool, job.workload.preemptible) {
+            // A workload its `preempt` minimum runtime protects is not moved either.
+            if let (Some(pool), true) = (job.running_pool, job.workload.preemptible)
+                && self.protected_until(j, Action::Consolidate).is_none()
+            {
                 movers_by_pool.entry(pool).or_default().push(j);
             }
         }

@@ -102,6 +102,8 @@ pub struct Cycle<'a> {
     /// Devices consolidation is emptying for a workload this cycle, as (node, device): no mover
     /// lands on them, though their last pods still hold them until they have stopped.
     pub(crate) promised: Vec<(usize, u32)>,
+    /// Pending jobs that could take GPUs from workloads their minimum runtime still protects.
+    pub(crate) protected_waits: BTreeMap<usize, crate::min_runtime::ProtectedWait>,
     fair_share_done: bool,
 }
 
@@ -169,6 +171,7 @@ impl<'a> Cycle<'a> {
             freed_for,
             plan: Plan::default(),
             promised: Vec::new(),
+            protected_waits: BTreeMap::new(),
             fair_share_done: false,
         })
     }
@@ -427,10 +430,16 @@ impl<'a> Cycle<'a> {
                     },
                     None => continue,
                 },
-                JobState::Pending => match self.failure[job].take() {
-                    Some((_, reason)) => reason,
-                    None => PendingReason::NoNodePool {
-                        pools: w.pools.clone(),
+                JobState::Pending => match self.protected_reason(job) {
+                    Some(reason) => {
+                        self.failure[job] = None;
+                        reason
+                    }
+                    None => match self.failure[job].take() {
+                        Some((_, reason)) => reason,
+                        None => PendingReason::NoNodePool {
+                            pools: w.pools.clone(),
+                        },
                     },
                 },
             };

@@ -83,6 +83,18 @@ pub enum PendingReason {
         /// Why, in words.
         why: String,
     },
+    /// It could take GPUs from running workloads, but a minimum runtime still protects some of
+    /// them.
+    MinRuntime {
+        /// Reclaim (its project's fair share), or preemption (its priority).
+        action: Action,
+        /// The workloads it would take GPUs from.
+        victims: Vec<String>,
+        /// Those among them still protected.
+        protected: Vec<String>,
+        /// Seconds until the last of those protections ends.
+        ready_in_secs: u64,
+    },
     /// It was running and was evicted this cycle.
     Evicted {
         /// Why.
@@ -216,11 +228,86 @@ impl fmt::Display for PendingReason {
                     victims.join(", ")
                 )
             }
+            PendingReason::MinRuntime {
+                action,
+                victims,
+                protected,
+                ready_in_secs,
+            } => {
+                let how = match action {
+                    Action::Reclaim => "can take GPUs back from",
+                    Action::Preempt | Action::Consolidate => "can preempt",
+                };
+                let whose = match protected.as_slice() {
+                    [one] => format!("{one}'s minimum runtime ends"),
+                    many => format!("the minimum runtimes of {} end", many.join(", ")),
+                };
+                write!(
+                    f,
+                    "{how} {} in {}, when {whose}",
+                    victims.join(", "),
+                    span(*ready_in_secs)
+                )
+            }
             PendingReason::Evicted { reason } => reason.fmt(f),
             PendingReason::SetAside { why } => write!(
                 f,
                 "set aside, the cluster schedules on without it: {why}; an admin can fix the cause or delete it"
             ),
         }
+    }
+}
+
+/// A span of time as people say it: `45 s`, `4 m 10 s`, `2 h 5 m`, `3 d 4 h`.
+pub fn span(secs: u64) -> String {
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s} s"),
+        (0, 0, _) if s == 0 => format!("{m} m"),
+        (0, 0, _) => format!("{m} m {s} s"),
+        (0, _, 0) => format!("{h} h"),
+        (0, _, _) => format!("{h} h {m} m"),
+        (_, 0, _) => format!("{d} d"),
+        _ => format!("{d} d {h} h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_read_as_people_say_them() {
+        assert_eq!(span(0), "0 s");
+        assert_eq!(span(45), "45 s");
+        assert_eq!(span(250), "4 m 10 s");
+        assert_eq!(span(300), "5 m");
+        assert_eq!(span(7500), "2 h 5 m");
+        assert_eq!(span(7200), "2 h");
+        assert_eq!(span(3 * 86_400 + 4 * 3600 + 59), "3 d 4 h");
+    }
+
+    #[test]
+    fn a_protected_victim_is_named_with_the_time_left() {
+        let r = PendingReason::MinRuntime {
+            action: Action::Reclaim,
+            victims: vec!["a1".into()],
+            protected: vec!["a1".into()],
+            ready_in_secs: 250,
+        };
+        assert_eq!(
+            r.to_string(),
+            "can take GPUs back from a1 in 4 m 10 s, when a1's minimum runtime ends"
+        );
+        let r = PendingReason::MinRuntime {
+            action: Action::Preempt,
+            victims: vec!["a1".into(), "a2".into()],
+            protected: vec!["a1".into(), "a2".into()],
+            ready_in_secs: 30,
+        };
+        assert_eq!(
+            r.to_string(),
+            "can preempt a1, a2 in 30 s, when the minimum runtimes of a1, a2 end"
+        );
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::SnapshotError;
-use crate::model::{GpuRequest, GpuSlots, Quota, Snapshot, Workload};
+use crate::model::{GpuRequest, GpuSlots, MinRuntime, Quota, Snapshot, Workload};
 use crate::quantity::MilliGpus;
 
 /// The root of every pool's queue tree.
@@ -34,6 +34,8 @@ pub(crate) struct QueueInfo {
     pub order: usize,
     /// Quota per pool, by pool index.
     pub quotas: Vec<Quota>,
+    /// Its own minimum runtimes (resolved with its parents' by [`Index::min_runtime`]).
+    pub min_runtime: MinRuntime,
 }
 
 #[derive(Debug)]
@@ -142,6 +144,13 @@ impl<'a> Index<'a> {
             .take_while(|&q| q != ROOT)
     }
 
+    /// A queue's minimum runtimes: its own, the unset parts from the units above.
+    pub fn min_runtime(&self, queue: usize) -> MinRuntime {
+        self.path(queue).fold(MinRuntime::default(), |own, q| {
+            own.or(self.queues[q].min_runtime)
+        })
+    }
+
     pub fn quota(&self, queue: usize, pool: usize) -> &Quota {
         &self.queues[queue].quotas[pool]
     }
@@ -219,6 +228,7 @@ fn index_queues(snapshot: &Snapshot, pools: &[PoolInfo]) -> Result<Vec<QueueInfo
                 rank: 0,
             })
             .collect(),
+        min_runtime: MinRuntime::default(),
     };
     let mut queues = vec![root];
     let mut department_queue: BTreeMap<&str, usize> = BTreeMap::new();
@@ -236,6 +246,7 @@ fn index_queues(snapshot: &Snapshot, pools: &[PoolInfo]) -> Result<Vec<QueueInfo
             is_project: false,
             order: queues.len(),
             quotas: quotas_for(&d.quotas),
+            min_runtime: d.min_runtime,
         });
     }
     for (i, d) in snapshot.departments.iter().enumerate() {
@@ -283,6 +294,7 @@ fn index_queues(snapshot: &Snapshot, pools: &[PoolInfo]) -> Result<Vec<QueueInfo
             is_project: true,
             order: queues.len(),
             quotas: quotas_for(&p.quotas),
+            min_runtime: p.min_runtime,
         });
     }
     for q in 1..queues.len() {

@@ -45,6 +45,7 @@ mod fair_share;
 mod floor;
 pub mod gpus;
 mod index;
+mod min_runtime;
 pub mod model;
 mod plan;
 mod preempt;
@@ -61,8 +62,8 @@ pub use error::SnapshotError;
 pub use explain::{Action, PendingReason, ReclaimBlock};
 pub use floor::first_fit;
 pub use model::{
-    Department, FreedFor, GpuRequest, GpuSlots, Node, PodPlacement, PoolQuota, Project, Quota,
-    Releasing, Snapshot, Workload, WorkloadId, WorkloadKind,
+    Department, FreedFor, GpuRequest, GpuSlots, MinRuntime, Node, PodPlacement, PoolQuota, Project,
+    Quota, Releasing, Snapshot, Workload, WorkloadId, WorkloadKind,
 };
 pub use plan::{Bind, Counters, Eviction, EvictionReason, Plan, QueueShare};
 pub use quantity::MilliGpus;

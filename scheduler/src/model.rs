@@ -23,6 +23,10 @@ pub struct Snapshot {
     /// Nobody may be placed on those GPUs meanwhile.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub releasing: Vec<Releasing>,
+    /// The time of the snapshot, in milliseconds since the Unix epoch (or since a scenario's
+    /// start): how long workloads have run is measured against it. The core has no clock.
+    #[serde(default)]
+    pub now_ms: u64,
 }
 
 /// A stopping pod: it no longer belongs to a running workload, but its GPUs, CPU and memory stay
@@ -117,6 +121,9 @@ pub struct Department {
     pub parent: Option<String>,
     /// Quota per node pool; a pool not listed gets [`Quota::default`].
     pub quotas: Vec<PoolQuota>,
+    /// How long its workloads run before they may be taken from; unset parts are its parent's.
+    #[serde(default, skip_serializing_if = "MinRuntime::is_unset")]
+    pub min_runtime: MinRuntime,
 }
 
 /// A team's queue: the leaf of the quota tree.
@@ -128,6 +135,39 @@ pub struct Project {
     pub department: Option<String>,
     /// Quota per node pool; a pool not listed gets [`Quota::default`].
     pub quotas: Vec<PoolQuota>,
+    /// How long its workloads run before they may be taken from; unset parts are its
+    /// department's.
+    #[serde(default, skip_serializing_if = "MinRuntime::is_unset")]
+    pub min_runtime: MinRuntime,
+}
+
+/// Guaranteed minimum runtime (KAI-Scheduler's `preemptMinRuntime` and `reclaimMinRuntime`): a
+/// running workload younger than this is not a victim of preemption inside its project (nor moved
+/// by consolidation), or of reclaim by another project. Unset: inherited from the unit above; at
+/// the top, 0 (no protection).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinRuntime {
+    /// Against preemption by higher priority work of the same project, and consolidation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preempt_secs: Option<u64>,
+    /// Against reclaim by projects below their fair share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reclaim_secs: Option<u64>,
+}
+
+impl MinRuntime {
+    /// Whether neither part is set.
+    pub fn is_unset(&self) -> bool {
+        *self == MinRuntime::default()
+    }
+
+    /// Each unset part taken from `parent`.
+    pub fn or(self, parent: MinRuntime) -> MinRuntime {
+        MinRuntime {
+            preempt_secs: self.preempt_secs.or(parent.preempt_secs),
+            reclaim_secs: self.reclaim_secs.or(parent.reclaim_secs),
+        }
+    }
 }
 
 /// A caller-chosen, stable identifier of a workload.
@@ -289,6 +329,10 @@ pub struct Workload {
     pub nominated: bool,
     /// The pods that run now; empty for a pending workload.
     pub placement: Vec<PodPlacement>,
+    /// When it last started running (the snapshot's clock), for a running workload; `None`
+    /// counts as long ago.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running_since_ms: Option<u64>,
 }
 
 impl Workload {

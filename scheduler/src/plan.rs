@@ -28,6 +28,10 @@ pub struct Plan {
     pub shares: Vec<QueueShare>,
     /// Counters of what happened, for the caller to record.
     pub counters: Counters,
+    /// The earliest time (the snapshot's clock) at which a minimum runtime that keeps a pending
+    /// workload waiting ends: a cycle then may decide differently though nothing else changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recheck_at_ms: Option<u64>,
 }
 
 impl Plan {
@@ -48,11 +52,14 @@ impl Plan {
         for e in &self.evictions {
             if let Some(&i) = by_id.get(&e.workload) {
                 snapshot.workloads[i].placement.clear();
+                snapshot.workloads[i].running_since_ms = None;
             }
         }
         for b in &self.binds {
             if let Some(&i) = by_id.get(&b.workload) {
-                snapshot.workloads[i].placement.push(b.placement.clone());
+                let w = &mut snapshot.workloads[i];
+                w.placement.push(b.placement.clone());
+                w.running_since_ms.get_or_insert(snapshot.now_ms);
             }
         }
         for w in &mut snapshot.workloads {

@@ -25,7 +25,7 @@ use crate::quantity::MilliGpus;
 type VictimKey = (bool, i32, Reverse<i64>, Reverse<usize>);
 
 /// Victim queues of one pool, best first, each filed under its current key.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct VictimOrder {
     set: BTreeSet<(VictimKey, usize)>,
     key: BTreeMap<usize, VictimKey>,
@@ -53,11 +53,74 @@ impl Cycle<'_> {
     /// Evicts over-share workloads of other projects for pending workloads within their fair share.
     pub fn reclaim(&mut self) {
         self.fair_share();
-        let lists = self.victim_lists();
-        // Only a queue with some level above its deserved quota can ever pass the victim test;
-        // allocations only shrink for victims during the phase, so the order is drawn up once and
-        // kept current as reclaims succeed.
-        let mut orders: Vec<VictimOrder> = (0..self.index.pools.len())
+        let (lists, protected) = self.victim_lists(Some(Action::Reclaim));
+        let mut orders = self.victim_orders(&lists);
+        // With the workloads a minimum runtime protects too, for saying whom a workload that
+        // found no victims could take from later (built only when some are protected).
+        let mut everyone: Option<(VictimLists, Vec<VictimOrder>)> = None;
+        // Per (pool, project): the smallest request that found no victims; larger ones skip.
+        let mut hopeless: BTreeMap<(usize, usize), MilliGpus> = BTreeMap::new();
+        // Likewise, with the protected counted in.
+        let mut hopeless_later: BTreeMap<(usize, usize), MilliGpus> = BTreeMap::new();
+        for job in self.attempt_order.clone() {
+            if self.state[job] != JobState::Pending {
+                continue;
+            }
+            let Some((pool, reason)) = &self.failure[job] else {
+                continue;
+            };
+            let pool = *pool;
+            if !is_room_shortage(reason) {
+                continue;
+            }
+            let queue = self.index.jobs[job].queue;
+            let request = self.index.job_gpus(job, pool);
+            let block = if hopeless
+                .get(&(pool, queue))
+                .is_some_and(|&smallest| request >= smallest)
+            {
+                ReclaimBlock::NoVictims
+            } else {
+                match self.reclaim_for(job, pool, &lists[pool], &mut orders[pool]) {
+                    Ok(()) => continue,
+                    Err(block) => block,
+                }
+            };
+            if block == ReclaimBlock::NoVictims {
+                let smallest = hopeless.entry((pool, queue)).or_insert(request);
+                *smallest = (*smallest).min(request);
+                let known = hopeless_later
+                    .get(&(pool, queue))
+                    .is_some_and(|&smallest| request >= smallest);
+                if protected && !known {
+                    let (all, all_orders) = everyone.get_or_insert_with(|| {
+                        let (all, _) = self.victim_lists(None);
+                        let orders = self.victim_orders(&all);
+                        (all, orders)
+                    });
+                    let mut order = all_orders[pool].clone();
+                    let found = self
+                        .reclaim_allowed(job, pool)
+                        .ok()
+                        .and_then(|()| self.reclaim_search(job, pool, &all[pool], &mut order));
+                    match found {
+                        Some((taken, _)) => self.wait_for_protected(job, Action::Reclaim, &taken),
+                        None => {
+                            let smallest = hopeless_later.entry((pool, queue)).or_insert(request);
+                            *smallest = (*smallest).min(request);
+                        }
+                    }
+                }
+            }
+            self.note_reclaim_block(job, block);
+        }
+    }
+
+    /// Per pool, the queues of `lists` that have some level above its deserved quota (only those
+    /// can ever pass the victim test), best victim first. Allocations only shrink for victims
+    /// during the phase, so the order is drawn up once and kept current as reclaims succeed.
+    fn victim_orders(&self, lists: &VictimLists) -> Vec<VictimOrder> {
+        (0..self.index.pools.len())
             .map(|pool| {
                 let p = &self.pools[pool];
                 let mut order = VictimOrder::default();
@@ -72,43 +135,20 @@ impl Cycle<'_> {
                 }
                 order
             })
-            .collect();
-        // Per (pool, project): the smallest request that found no victims; larger ones skip.
-        let mut hopeless: BTreeMap<(usize, usize), MilliGpus> = BTreeMap::new();
-        for job in self.attempt_order.clone() {
-            if self.state[job] != JobState::Pending {
-                continue;
-            }
-            let Some((pool, reason)) = &self.failure[job] else {
-                continue;
-            };
-            let pool = *pool;
-            if !is_room_shortage(reason) {
-                continue;
-            }
-            let queue = self.index.jobs[job].queue;
-            let request = self.index.job_gpus(job, pool);
-            if hopeless
-                .get(&(pool, queue))
-                .is_some_and(|&smallest| request >= smallest)
-            {
-                self.note_reclaim_block(job, ReclaimBlock::NoVictims);
-                continue;
-            }
-            if let Err(block) = self.reclaim_for(job, pool, &lists[pool], &mut orders[pool]) {
-                if block == ReclaimBlock::NoVictims {
-                    let smallest = hopeless.entry((pool, queue)).or_insert(request);
-                    *smallest = (*smallest).min(request);
-                }
-                self.note_reclaim_block(job, block);
-            }
-        }
+            .collect()
     }
 
-    pub(crate) fn victim_lists(&self) -> VictimLists {
+    /// Per pool and project, the running preemptible jobs, lowest priority then newest first:
+    /// those `action` may take (all, for `None`), and whether a minimum runtime kept any out.
+    pub(crate) fn victim_lists(&self, action: Option<Action>) -> (VictimLists, bool) {
         let mut lists: VictimLists = vec![BTreeMap::new(); self.index.pools.len()];
+        let mut protected = false;
         for (j, job) in self.index.jobs.iter().enumerate() {
             if let (Some(pool), true) = (job.running_pool, job.workload.preemptible) {
+                if action.is_some_and(|a| self.protected_until(j, a).is_some()) {
+                    protected = true;
+                    continue;
+                }
                 lists[pool].entry(job.queue).or_default().push(j);
             }
         }
@@ -120,7 +160,7 @@ impl Cycle<'_> {
                 });
             }
         }
-        lists
+        (lists, protected)
     }
 
     fn note_reclaim_block(&mut self, job: usize, block: ReclaimBlock) {
@@ -136,6 +176,34 @@ impl Cycle<'_> {
         lists: &BTreeMap<usize, Vec<usize>>,
         order: &mut VictimOrder,
     ) -> Result<(), ReclaimBlock> {
+        self.reclaim_allowed(job, pool)?;
+        let Some((taken, touched)) = self.reclaim_search(job, pool, lists, order) else {
+            return Err(ReclaimBlock::NoVictims);
+        };
+        let w = self.index.jobs[job].workload;
+        let queue = self.index.jobs[job].queue;
+        let project = self.index.queues[queue].name.clone();
+        for &v in &taken {
+            let reason = EvictionReason::Reclaim {
+                by: w.id,
+                by_name: w.name.clone(),
+                by_project: project.clone(),
+            };
+            self.evict(v, reason);
+            self.plan.counters.reclaimed += 1;
+        }
+        self.nominate(job, pool, taken, Action::Reclaim);
+        // Allocations moved for real: re-file the queues that lost GPUs and the one that gained.
+        for vq in touched.into_keys().chain(std::iter::once(queue)) {
+            if order.key.contains_key(&vq) {
+                order.insert(vq, self.victim_queue_key(vq, pool, &BTreeMap::new()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `job` may take GPUs back at all: within its project's fair share, and quota.
+    fn reclaim_allowed(&self, job: usize, pool: usize) -> Result<(), ReclaimBlock> {
         let w = self.index.jobs[job].workload;
         let queue = self.index.jobs[job].queue;
         let request = self.index.job_gpus(job, pool);
@@ -153,6 +221,22 @@ impl Cycle<'_> {
         {
             return Err(ReclaimBlock::NotTried);
         }
+        Ok(())
+    }
+
+    /// Victims among `lists`, in `order`, whose GPUs let `job` fit, taken until it does; with
+    /// the victim queues' keys as they were before the search re-filed them. The cluster is left
+    /// as it was; `order` too when none are found.
+    fn reclaim_search(
+        &mut self,
+        job: usize,
+        pool: usize,
+        lists: &BTreeMap<usize, Vec<usize>>,
+        order: &mut VictimOrder,
+    ) -> Option<(Vec<usize>, BTreeMap<usize, VictimKey>)> {
+        let w = self.index.jobs[job].workload;
+        let queue = self.index.jobs[job].queue;
+        let request = self.index.job_gpus(job, pool);
         let mut cursor: BTreeMap<usize, usize> = BTreeMap::new();
         let mut lost: BTreeMap<usize, MilliGpus> = BTreeMap::new();
         let mut taken = Vec::new();
@@ -218,26 +302,9 @@ impl Cycle<'_> {
             for (vq, was) in touched {
                 order.insert(vq, was);
             }
-            return Err(ReclaimBlock::NoVictims);
+            return None;
         }
-        let project = self.index.queues[queue].name.clone();
-        for &v in &taken {
-            let reason = EvictionReason::Reclaim {
-                by: w.id,
-                by_name: w.name.clone(),
-                by_project: project.clone(),
-            };
-            self.evict(v, reason);
-            self.plan.counters.reclaimed += 1;
-        }
-        self.nominate(job, pool, taken, Action::Reclaim);
-        // Allocations moved for real: re-file the queues that lost GPUs and the one that gained.
-        for vq in touched.into_keys().chain(std::iter::once(queue)) {
-            if order.key.contains_key(&vq) {
-                order.insert(vq, self.victim_queue_key(vq, pool, &BTreeMap::new()));
-            }
-        }
-        Ok(())
+        Some((taken, touched))
     }
 
     /// Victim queues, best first: above deserved, lower rank, most over its share, newest.

@@ -75,6 +75,7 @@ pub fn build(shape: Shape) -> Snapshot {
             name: format!("dept-{i:03}"),
             parent: None,
             quotas: quota(capacity / i64::from(shape.departments.max(1)), 1),
+            min_runtime: Default::default(),
         })
         .collect();
     let projects: Vec<Project> = (0..shape.projects)
@@ -83,6 +84,7 @@ pub fn build(shape: Shape) -> Snapshot {
             department: (shape.departments > 0)
                 .then(|| format!("dept-{:03}", i % shape.departments)),
             quotas: quota(capacity / i64::from(shape.projects.max(1)), 1 + (i % 3)),
+            min_runtime: Default::default(),
         })
         .collect();
     let mut free: Vec<u32> = vec![shape.gpus_per_node; shape.nodes as usize];
@@ -127,6 +129,7 @@ pub fn build(shape: Shape) -> Snapshot {
             submission: u64::from(i) + 1,
             nominated: false,
             placement: Vec::new(),
+            running_since_ms: None,
         };
         if i < shape.running {
             // First fit from a moving cursor: a cluster that filled up over time.
@@ -161,5 +164,6 @@ pub fn build(shape: Shape) -> Snapshot {
         projects,
         workloads,
         releasing: Vec::new(),
+        now_ms: 0,
     }
 }

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use rota_scheduler::model::DEFAULT_POOL;
 use rota_scheduler::{
-    Config, Department, EvictionReason, GpuRequest, GpuSlots, MilliGpus, Node, Plan, PoolQuota,
-    Project, Quota, Snapshot, Workload, WorkloadKind, schedule,
+    Config, Department, EvictionReason, GpuRequest, GpuSlots, MilliGpus, MinRuntime, Node,
+    PendingReason, Plan, PoolQuota, Project, Quota, Snapshot, Workload, WorkloadKind, schedule,
 };
 
 const GHOST: &str = "ghost-of-this-cycle";
@@ -21,6 +21,7 @@ struct UnitGen {
     limit: Option<i64>,
     weight: u32,
     rank: i32,
+    min_runtime: MinRuntime,
 }
 
 #[derive(Debug, Clone)]
@@ -39,7 +40,8 @@ struct World {
     nodes: Vec<(u32, bool)>,
     departments: Vec<UnitGen>,
     projects: Vec<UnitGen>,
-    waves: Vec<(Vec<WorkGen>, Vec<usize>)>,
+    /// Each wave: its workloads, the deletions before it, and the seconds that pass before it.
+    waves: Vec<(Vec<WorkGen>, Vec<usize>, u64)>,
     spread: bool,
 }
 
@@ -50,14 +52,22 @@ fn unit(max_parent: usize) -> impl Strategy<Value = UnitGen> {
         prop::option::weighted(0.3, 1i64..=8),
         0u32..=3,
         prop::sample::select(vec![50, 100, 100, 200]),
+        prop::option::weighted(0.3, prop::sample::select(vec![0u64, 60, 120, 600])),
+        prop::option::weighted(0.3, prop::sample::select(vec![0u64, 60, 120, 600])),
     )
-        .prop_map(move |(parent, deserved, limit, weight, rank)| UnitGen {
-            parent: parent.filter(|_| max_parent > 0),
-            deserved,
-            limit: limit.map(|l| l.max(deserved)),
-            weight,
-            rank,
-        })
+        .prop_map(
+            move |(parent, deserved, limit, weight, rank, preempt, reclaim)| UnitGen {
+                parent: parent.filter(|_| max_parent > 0),
+                deserved,
+                limit: limit.map(|l| l.max(deserved)),
+                weight,
+                rank,
+                min_runtime: MinRuntime {
+                    preempt_secs: preempt,
+                    reclaim_secs: reclaim,
+                },
+            },
+        )
 }
 
 fn work(projects: usize) -> impl Strategy<Value = WorkGen> {
@@ -107,6 +117,7 @@ fn world() -> impl Strategy<Value = World> {
                 (
                     prop::collection::vec(work(projects), 1..=8),
                     prop::collection::vec(0usize..40, 0..=3),
+                    prop::sample::select(vec![0u64, 30, 90, 700]),
                 ),
                 1..=3,
             );
@@ -164,6 +175,7 @@ fn base(world: &World) -> Snapshot {
                 // Only an older department can be a parent: no loops.
                 parent: d.parent.filter(|&p| p < i).map(|p| format!("d{p}")),
                 quotas: quota(d),
+                min_runtime: d.min_runtime,
             })
             .collect(),
         projects: world
@@ -177,10 +189,12 @@ fn base(world: &World) -> Snapshot {
                     .filter(|&d| d < world.departments.len())
                     .map(|d| format!("d{d}")),
                 quotas: quota(p),
+                min_runtime: p.min_runtime,
             })
             .collect(),
         workloads: Vec::new(),
         releasing: Vec::new(),
+        now_ms: rota_scheduler::scenario::START_MS,
     }
 }
 
@@ -196,21 +210,41 @@ fn per_pod(gpu: GpuRequest) -> i64 {
 struct Tree {
     parent: BTreeMap<String, String>,
     quota: BTreeMap<String, Quota>,
+    min_runtime: BTreeMap<String, MinRuntime>,
 }
 
 impl Tree {
     fn new(s: &Snapshot) -> Self {
         let mut parent = BTreeMap::new();
         let mut quota = BTreeMap::new();
+        let mut min_runtime = BTreeMap::new();
         for d in &s.departments {
             parent.insert(d.name.clone(), d.parent.clone().unwrap_or_default());
             quota.insert(d.name.clone(), d.quotas[1].quota);
+            min_runtime.insert(d.name.clone(), d.min_runtime);
         }
         for p in &s.projects {
             parent.insert(p.name.clone(), p.department.clone().unwrap_or_default());
             quota.insert(p.name.clone(), p.quotas[1].quota);
+            min_runtime.insert(p.name.clone(), p.min_runtime);
         }
-        Tree { parent, quota }
+        Tree {
+            parent,
+            quota,
+            min_runtime,
+        }
+    }
+
+    /// A project's minimum runtimes for preemption and for reclaim, in seconds: the nearest set
+    /// on its path, else 0.
+    fn min_runtime(&self, project: &str) -> (u64, u64) {
+        let path = self.path(project);
+        let first = |part: fn(&MinRuntime) -> Option<u64>| {
+            path.iter()
+                .find_map(|q| self.min_runtime.get(q).and_then(part))
+                .unwrap_or(0)
+        };
+        (first(|m| m.preempt_secs), first(|m| m.reclaim_secs))
     }
 
     /// From the unit up to the root (the root, "", included).
@@ -519,6 +553,7 @@ fn check_nominees_fit(s: &Snapshot, plan: &Plan, config: &Config) -> Result<(), 
             name: GHOST.into(),
             department: None,
             quotas: Vec::new(),
+            min_runtime: MinRuntime::default(),
         });
         let mut next_id = t.workloads.iter().map(|w| w.id).max().unwrap_or(0) + 1;
         let own: Vec<u64> = plan
@@ -571,6 +606,42 @@ fn check_nominees_fit(s: &Snapshot, plan: &Plan, config: &Config) -> Result<(), 
     Ok(())
 }
 
+/// No workload is evicted (or moved) before its minimum runtime for that action has passed, and a
+/// workload said to wait for one names a time within it.
+fn check_min_runtime(s: &Snapshot, plan: &Plan, tree: &Tree) -> Result<(), TestCaseError> {
+    let by_id: BTreeMap<u64, &Workload> = s.workloads.iter().map(|w| (w.id, w)).collect();
+    for e in &plan.evictions {
+        let w = by_id[&e.workload];
+        let (preempt, reclaim) = tree.min_runtime(&w.project);
+        let min = match e.reason {
+            EvictionReason::Reclaim { .. } => reclaim,
+            EvictionReason::Preempt { .. } | EvictionReason::Consolidate { .. } => preempt,
+            _ => continue,
+        };
+        let ran = w
+            .running_since_ms
+            .map_or(u64::MAX, |t| s.now_ms.saturating_sub(t));
+        prop_assert!(
+            ran >= min * 1000,
+            "{} was taken by {:?} after {} ms, within its minimum runtime of {} s",
+            w.name,
+            e.reason,
+            ran,
+            min
+        );
+    }
+    for reason in plan.pending.values() {
+        if let PendingReason::MinRuntime { ready_in_secs, .. } = reason {
+            prop_assert!(*ready_in_secs >= 1 && *ready_in_secs <= 600, "{reason}");
+            prop_assert!(
+                plan.recheck_at_ms.is_some(),
+                "{reason} without a time to look again"
+            );
+        }
+    }
+    Ok(())
+}
+
 fn add_wave(s: &mut Snapshot, wave: &[WorkGen], next: &mut u64) {
     for g in wave {
         *next += 1;
@@ -590,6 +661,7 @@ fn add_wave(s: &mut Snapshot, wave: &[WorkGen], next: &mut u64) {
             submission: *next,
             nominated: false,
             placement: Vec::new(),
+            running_since_ms: None,
         });
     }
 }
@@ -606,7 +678,8 @@ proptest! {
             ..Config::default()
         };
         let mut next = 0;
-        for (wave, deletions) in &world.waves {
+        for (wave, deletions, wait) in &world.waves {
+            s.now_ms += wait * 1000;
             for &d in deletions {
                 if !s.workloads.is_empty() {
                     let i = d % s.workloads.len();
@@ -622,6 +695,7 @@ proptest! {
                 check_binds_and_evictions(&s, &plan)?;
                 check_victim_test(&s, &plan, &tree)?;
                 check_nominees_fit(&s, &plan, &config)?;
+                check_min_runtime(&s, &plan, &tree)?;
                 let idle = plan.is_idle();
                 plan.apply(&mut s);
                 check_limits(&s, &tree)?;
@@ -644,7 +718,7 @@ proptest! {
     fn the_order_of_workloads_in_the_snapshot_does_not_change_the_plan(world in world(), seed in any::<u64>()) {
         let mut s = base(&world);
         let mut next = 0;
-        for (wave, _) in &world.waves {
+        for (wave, _, _) in &world.waves {
             add_wave(&mut s, wave, &mut next);
         }
         let config = Config::default();

@@ -29,6 +29,7 @@ fn project(name: &str, deserved: i64) -> Project {
                 ..Quota::default()
             },
         }],
+        min_runtime: Default::default(),
     }
 }
 
@@ -55,6 +56,7 @@ fn training(id: u64, name: &str, project: &str, gpus: u32, on: &[(&str, Vec<u32>
                 gpus: GpuSlots::Devices(d.clone()),
             })
             .collect(),
+        running_since_ms: None,
     }
 }
 
@@ -90,6 +92,7 @@ fn after_reclaim() -> Snapshot {
             },
         ],
         releasing: vec![stopping("a1", "node-2", vec![0], Some(4))],
+        now_ms: 0,
     }
 }
 
@@ -134,6 +137,7 @@ fn a_stopping_pods_gpus_are_given_to_nobody_else() {
             training(2, "one", "p", 1, &[]),
         ],
         releasing: vec![stopping("gone", "n", vec![0], None)],
+        now_ms: 0,
     };
     let plan = schedule(&s, &Default::default()).expect("schedules");
     assert_eq!(plan.binds.len(), 1, "{plan:?}");
@@ -153,6 +157,7 @@ fn a_stopping_pod_on_a_node_that_left_holds_nothing() {
         projects: vec![project("p", 2)],
         workloads: vec![training(1, "two", "p", 2, &[])],
         releasing: vec![stopping("gone", "elsewhere", vec![0], None)],
+        now_ms: 0,
     };
     let plan = schedule(&s, &Default::default()).expect("schedules");
     assert_eq!(plan.binds.len(), 1, "{plan:?}");

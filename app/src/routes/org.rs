@@ -22,6 +22,9 @@ struct UnitView {
     parent_name: Option<String>,
     rank: i32,
     resources: Vec<UnitResources>,
+    /// Its own minimum runtimes (`10m`), none where it inherits.
+    preempt_min_runtime: Option<String>,
+    reclaim_min_runtime: Option<String>,
 }
 
 /// The Projects page.
@@ -110,6 +113,8 @@ fn UnitTable(
                     .map(|x| x.name.clone()),
                 rank: d.rank,
                 resources: d.resources.clone(),
+                preempt_min_runtime: d.preempt_min_runtime.clone(),
+                reclaim_min_runtime: d.reclaim_min_runtime.clone(),
             })
             .collect()
     } else {
@@ -122,6 +127,8 @@ fn UnitTable(
                 parent_name: p.parent_name.clone(),
                 rank: p.rank,
                 resources: p.resources.clone(),
+                preempt_min_runtime: p.preempt_min_runtime.clone(),
+                reclaim_min_runtime: p.reclaim_min_runtime.clone(),
             })
             .collect()
     };
@@ -148,6 +155,11 @@ struct QuotaFields {
     deserved: RwSignal<String>,
     limit: RwSignal<String>,
     weight: RwSignal<String>,
+}
+
+/// What was typed, if anything.
+fn typed(text: &str) -> Option<&str> {
+    Some(text.trim()).filter(|t| !t.is_empty())
 }
 
 fn number(field: &str, text: &str) -> Result<Option<f64>, String> {
@@ -204,6 +216,8 @@ fn UnitEditor(
     });
     let delete_id = unit.id.clone();
     let rank = RwSignal::new(unit.rank.to_string());
+    let preempt_min = RwSignal::new(unit.preempt_min_runtime.clone().unwrap_or_default());
+    let reclaim_min = RwSignal::new(unit.reclaim_min_runtime.clone().unwrap_or_default());
     let fields: Vec<QuotaFields> = pools
         .get_value()
         .into_iter()
@@ -226,6 +240,14 @@ fn UnitEditor(
     let problem = Memo::new(move |_| {
         if rank.get().trim().parse::<i32>().is_err() {
             return Some(format!("rank: {:?} is not a whole number", rank.get()));
+        }
+        for (field, text) in [
+            ("preemptMinRuntime", preempt_min.get()),
+            ("reclaimMinRuntime", reclaim_min.get()),
+        ] {
+            if let Some(Err(e)) = typed(&text).map(|t| rota_api::validate::min_runtime(field, t)) {
+                return Some(format!("{}: {}", e.field, e.message));
+            }
         }
         fields.get_value().iter().find_map(|f| f.request().err())
     });
@@ -255,6 +277,8 @@ fn UnitEditor(
                 parent_id: parent_id.clone(),
                 rank: Some(rank),
                 resources,
+                preempt_min_runtime: typed(&preempt_min.get_untracked()).map(str::to_owned),
+                reclaim_min_runtime: typed(&reclaim_min.get_untracked()).map(str::to_owned),
             },
         });
     };
@@ -270,6 +294,14 @@ fn UnitEditor(
                 <label class="inline">
                     "Rank "
                     <input class="num" name="rank" inputmode="numeric" value=rank.get_untracked() bind:value=rank />
+                </label>
+                <label class="inline" title="How long its workloads run before higher priority work of the project (or consolidation) may take them; empty: as the department above">
+                    "Preempt min runtime "
+                    <input class="num" name="preemptMinRuntime" placeholder="inherit" value=preempt_min.get_untracked() bind:value=preempt_min />
+                </label>
+                <label class="inline" title="How long its workloads run before another project may reclaim them; empty: as the department above">
+                    "Reclaim min runtime "
+                    <input class="num" name="reclaimMinRuntime" placeholder="inherit" value=reclaim_min.get_untracked() bind:value=reclaim_min />
                 </label>
             </div>
             <table class="quota">
@@ -420,6 +452,7 @@ fn NewUnit(
                 parent_id: (!parent.is_empty()).then_some(parent),
                 rank: None,
                 resources: vec![resources],
+                ..UnitRequest::default()
             },
         });
     };

@@ -424,6 +424,7 @@ impl Control {
             };
             // The cycle is CPU-bound (tens of ms with thousands pending): it runs on a blocking
             // thread so that the runtime's workers keep answering requests meanwhile.
+            loaded.snapshot.now_ms = u64::try_from(now_ms()).unwrap_or(0);
             let snapshot = std::mem::take(&mut loaded.snapshot);
             let ran = tokio::task::spawn_blocking(move || {
                 let mut times = PhaseTimes::default();
@@ -448,9 +449,15 @@ impl Control {
             settled.cycles += 1;
             let committing = Instant::now();
             let wrote = !commit::touched(loaded, &plan)?.is_empty();
-            self.quiet
-                .store(!wrote && plan.is_idle(), Ordering::Relaxed);
-            let now = now_ms();
+            // A workload that waits for a minimum runtime to end may start once it has: while
+            // one does, a cycle runs on every tick (its reason counts down meanwhile).
+            self.quiet.store(
+                !wrote && plan.is_idle() && plan.recheck_at_ms.is_none(),
+                Ordering::Relaxed,
+            );
+            // Binds are dated with the cycle's time: the time the plan counted from, so that
+            // how long a workload has run reads the same from the store and the kept snapshot.
+            let now = i64::try_from(loaded.snapshot.now_ms).unwrap_or_else(|_| now_ms());
             let orders = if wrote {
                 let txn = self.write().await?;
                 let orders = commit::commit(&txn, loaded, &plan, now).await?;
@@ -460,6 +467,8 @@ impl Control {
                 commit::Orders::default()
             };
             remember(loaded, &plan, &orders, now);
+            // The next cycle sets its own time.
+            loaded.snapshot.now_ms = 0;
             phases.commit = committing.elapsed();
             if let Some(diff) = self.reasons.replace(&plan, self.wake.has_peers())
                 && !diff.is_empty()

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use rota_scheduler::{
-    Action, Department, FreedFor, GpuRequest, GpuSlots, MilliGpus, Node, PodPlacement, PoolQuota,
-    Project, Quota, Releasing, Snapshot, Workload, WorkloadKind,
+    Action, Department, FreedFor, GpuRequest, GpuSlots, MilliGpus, MinRuntime, Node, PodPlacement,
+    PoolQuota, Project, Quota, Releasing, Snapshot, Workload, WorkloadKind,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
@@ -244,6 +244,8 @@ pub(crate) async fn load(db: &impl ConnectionTrait, cluster_id: i32) -> ControlR
             projects: org.projects,
             workloads,
             releasing: Vec::new(),
+            // Set to the time of each cycle, when it runs.
+            now_ms: 0,
         },
         workloads: live.into_iter().map(|w| (w.id, w)).collect(),
         node_ids: org.node_ids,
@@ -500,6 +502,7 @@ pub(crate) async fn load_organization(
                 name: d.name.clone(),
                 parent: d.parent_id.and_then(|p| dept_names.get(&p).cloned()),
                 quotas: quotas_of("department", d.id)?,
+                min_runtime: min_runtime(d.preempt_min_runtime_secs, d.reclaim_min_runtime_secs),
             })
         })
         .collect::<ControlResult<Vec<_>>>()?;
@@ -519,6 +522,7 @@ pub(crate) async fn load_organization(
                 name: p.name.clone(),
                 department: p.department_id.and_then(|d| dept_names.get(&d).cloned()),
                 quotas: quotas_of("project", p.id)?,
+                min_runtime: min_runtime(p.preempt_min_runtime_secs, p.reclaim_min_runtime_secs),
             })
         })
         .collect::<ControlResult<Vec<_>>>()?;
@@ -595,6 +599,11 @@ pub(crate) fn to_workload(
     project_names: &BTreeMap<i32, String>,
     node_names: &BTreeMap<i32, String>,
 ) -> ControlResult<Workload> {
+    // It has run since its first pod was bound.
+    let running_since_ms = pods
+        .iter()
+        .map(|p| u64::try_from(p.started_at).unwrap_or(0))
+        .min();
     let placement = pods
         .into_iter()
         .map(|p| {
@@ -627,5 +636,14 @@ pub(crate) fn to_workload(
         submission: u64::try_from(w.id).unwrap_or(0),
         nominated: w.nominated,
         placement,
+        running_since_ms,
     })
+}
+
+/// A unit's minimum runtimes as stored (seconds; null inherits).
+fn min_runtime(preempt: Option<i64>, reclaim: Option<i64>) -> MinRuntime {
+    MinRuntime {
+        preempt_secs: preempt.and_then(|s| u64::try_from(s).ok()),
+        reclaim_secs: reclaim.and_then(|s| u64::try_from(s).ok()),
+    }
 }

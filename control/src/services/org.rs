@@ -53,6 +53,8 @@ pub async fn list_projects(rota: &Rota) -> ControlResult<ProjectList> {
                 parent_id: p.department_id.map(|d| d.to_string()),
                 parent_name: p.department_id.and_then(|d| departments.get(&d).cloned()),
                 rank,
+                preempt_min_runtime: super::units::duration_of(p.preempt_min_runtime_secs),
+                reclaim_min_runtime: super::units::duration_of(p.reclaim_min_runtime_secs),
                 resources: mine
                     .iter()
                     .filter_map(|q| {

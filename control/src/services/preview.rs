@@ -25,6 +25,7 @@ pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlR
     } = checked;
     let loaded = snapshot::load(&rota.store.db, rota.cluster_id).await?;
     let mut snap = loaded.snapshot;
+    snap.now_ms = u64::try_from(crate::time::now_ms()).unwrap_or(0);
     let id = snap
         .workloads
         .iter()
@@ -49,6 +50,7 @@ pub async fn preview(rota: &Rota, who: &Principal, sub: &Submission) -> ControlR
         submission: id,
         nominated: false,
         placement: Vec::new(),
+        running_since_ms: None,
     });
     let config = Config {
         placement: loaded.placements,

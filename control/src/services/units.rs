@@ -63,6 +63,27 @@ fn resources(
         .collect()
 }
 
+/// A unit's stored minimum runtime as the API writes it (`10m`); none when it inherits.
+pub(crate) fn duration_of(secs: Option<i64>) -> Option<String> {
+    secs.and_then(|s| u64::try_from(s).ok())
+        .map(validate::duration_text)
+}
+
+/// The request's minimum runtimes, checked, in seconds as stored.
+fn min_runtimes(req: &UnitRequest) -> ControlResult<(Option<i64>, Option<i64>)> {
+    let read = |field: &str, value: &Option<String>| -> ControlResult<Option<i64>> {
+        value
+            .as_deref()
+            .map(|v| validate::min_runtime(field, v).map(|s| s as i64))
+            .transpose()
+            .map_err(Into::into)
+    };
+    Ok((
+        read("preemptMinRuntime", &req.preempt_min_runtime)?,
+        read("reclaimMinRuntime", &req.reclaim_min_runtime)?,
+    ))
+}
+
 /// Every department, oldest first.
 pub async fn list_departments(rota: &Rota) -> ControlResult<DepartmentList> {
     let db = &rota.store.db;
@@ -95,6 +116,8 @@ pub async fn list_departments(rota: &Rota) -> ControlResult<DepartmentList> {
                 parent_id: d.parent_id.map(|p| p.to_string()),
                 rank,
                 created_at: rfc3339(d.created_at),
+                preempt_min_runtime: duration_of(d.preempt_min_runtime_secs),
+                reclaim_min_runtime: duration_of(d.reclaim_min_runtime_secs),
             }
         })
         .collect();
@@ -214,6 +237,7 @@ pub async fn create(
 ) -> ControlResult<i32> {
     require_admin(who)?;
     validate::name("name", &req.name)?;
+    let (preempt, reclaim) = min_runtimes(req)?;
     let txn = rota.store.write().await?;
     if name_taken(&txn, rota, unit, &req.name, None).await? {
         return Err(ApiError::conflict(format!(
@@ -235,6 +259,8 @@ pub async fn create(
                 name: Set(req.name.clone()),
                 department_id: Set(parent),
                 created_at: Set(now),
+                preempt_min_runtime_secs: Set(preempt),
+                reclaim_min_runtime_secs: Set(reclaim),
             })
             .exec(&txn)
             .await?
@@ -247,6 +273,8 @@ pub async fn create(
                 name: Set(req.name.clone()),
                 parent_id: Set(parent),
                 created_at: Set(now),
+                preempt_min_runtime_secs: Set(preempt),
+                reclaim_min_runtime_secs: Set(reclaim),
             })
             .exec(&txn)
             .await?
@@ -277,6 +305,7 @@ pub async fn update(
 ) -> ControlResult<()> {
     require_admin(who)?;
     validate::name("name", &req.name)?;
+    let (preempt, reclaim) = min_runtimes(req)?;
     let txn = rota.store.write().await?;
     if name_taken(&txn, rota, unit, &req.name, Some(id)).await? {
         return Err(ApiError::conflict(format!(
@@ -299,6 +328,8 @@ pub async fn update(
             let mut row: project::ActiveModel = p.into();
             row.name = Set(req.name.clone());
             row.department_id = Set(parent);
+            row.preempt_min_runtime_secs = Set(preempt);
+            row.reclaim_min_runtime_secs = Set(reclaim);
             project::Entity::update(row).exec(&txn).await?;
         }
         Unit::Department => {
@@ -324,6 +355,8 @@ pub async fn update(
             let mut row: department::ActiveModel = d.into();
             row.name = Set(req.name.clone());
             row.parent_id = Set(parent);
+            row.preempt_min_runtime_secs = Set(preempt);
+            row.reclaim_min_runtime_secs = Set(reclaim);
             department::Entity::update(row).exec(&txn).await?;
         }
     }

@@ -72,6 +72,13 @@ pub struct DepartmentSpec {
     /// Rank.
     #[serde(default = "default_rank")]
     pub rank: i32,
+    /// Minimum runtime before its workloads may be preempted or moved, in seconds (an extension
+    /// of Rota's; default: inherited, 0 at the top).
+    #[serde(default)]
+    pub preempt_min_runtime_secs: Option<u64>,
+    /// Minimum runtime before its workloads may be reclaimed, in seconds (likewise).
+    #[serde(default)]
+    pub reclaim_min_runtime_secs: Option<u64>,
 }
 
 /// A project.
@@ -95,6 +102,13 @@ pub struct ProjectSpec {
     /// Rank.
     #[serde(default = "default_rank")]
     pub rank: i32,
+    /// Minimum runtime before its workloads may be preempted or moved, in seconds (an extension
+    /// of Rota's; default: inherited, 0 at the top).
+    #[serde(default)]
+    pub preempt_min_runtime_secs: Option<u64>,
+    /// Minimum runtime before its workloads may be reclaimed, in seconds (likewise).
+    #[serde(default)]
+    pub reclaim_min_runtime_secs: Option<u64>,
 }
 
 /// One step of the story.
@@ -107,6 +121,8 @@ pub enum Step {
     Delete(Vec<String>),
     /// Outcomes to check, by workload name.
     Expect(std::collections::BTreeMap<String, Expectation>),
+    /// The clock moves on by this many seconds (an extension of Rota's); cycles run after it.
+    Wait(u64),
 }
 
 /// A workload to submit.
@@ -141,6 +157,10 @@ pub struct WorkloadSpec {
     /// One node name (or null) per pod: it starts out running there.
     #[serde(default)]
     pub running_on: Option<Vec<Option<String>>>,
+    /// With `running_on`: how long it has run already, in seconds (an extension of Rota's;
+    /// default 0: it starts at the step's time).
+    #[serde(default)]
+    pub running_for_secs: Option<u64>,
     /// Node pools it may use, in order (an extension of Rota's; default: all).
     #[serde(default)]
     pub pools: Vec<String>,
@@ -176,6 +196,9 @@ pub struct Expectation {
     /// Total GPUs over its pods.
     #[serde(default, deserialize_with = "optional_gpu_amount")]
     pub gpus_allocated: Option<f64>,
+    /// Words its pending reason contains (an extension of Rota's).
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// A workload's status as scenarios name it.

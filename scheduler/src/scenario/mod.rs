@@ -9,7 +9,7 @@ pub use format::{
     DepartmentSpec, Expectation, GpusPerPod, NodeSpec, ProjectSpec, Scenario, Status, Step,
     WorkloadSpec,
 };
-pub use replay::{MAX_CYCLES, Report, StepReport, WorkloadReport, World, replay};
+pub use replay::{MAX_CYCLES, Report, START_MS, StepReport, WorkloadReport, World, replay};
 
 use crate::error::SnapshotError;
 

@@ -10,14 +10,18 @@ use super::format::{Expectation, GpusPerPod, Scenario, Status, Step, WorkloadSpe
 use crate::config::Config;
 use crate::explain::PendingReason;
 use crate::model::{
-    Department, GpuRequest, GpuSlots, Node, PodPlacement, PoolQuota, Project, Quota, Snapshot,
-    Workload,
+    Department, GpuRequest, GpuSlots, MinRuntime, Node, PodPlacement, PoolQuota, Project, Quota,
+    Snapshot, Workload,
 };
 use crate::plan::Plan;
 use crate::quantity::MilliGpus;
 
 /// Cycles after which a step that still changes something counts as thrashing.
 pub const MAX_CYCLES: usize = 100;
+
+/// The scenario clock at its start, in milliseconds: far enough from 0 that a workload may have
+/// run for days before it (`running_for_secs`).
+pub const START_MS: u64 = 1_000_000_000_000;
 
 /// What replaying one scenario showed.
 #[derive(Debug, Clone, Serialize)]
@@ -35,7 +39,7 @@ pub struct Report {
 pub struct StepReport {
     /// From 1.
     pub index: usize,
-    /// `submit`, `delete` or `expect`.
+    /// `submit`, `delete`, `wait` or `expect`.
     pub kind: &'static str,
     /// Scheduling cycles run after it (0 for `expect`).
     pub cycles: usize,
@@ -114,6 +118,10 @@ impl World {
                     name: d.name.clone(),
                     parent: d.parent.clone(),
                     quotas: quotas(d.deserved_gpus, d.limit_gpus, d.over_quota_weight, d.rank),
+                    min_runtime: MinRuntime {
+                        preempt_secs: d.preempt_min_runtime_secs,
+                        reclaim_secs: d.reclaim_min_runtime_secs,
+                    },
                 })
                 .collect(),
             projects: scenario
@@ -123,10 +131,15 @@ impl World {
                     name: p.name.clone(),
                     department: p.department.clone(),
                     quotas: quotas(p.deserved_gpus, p.limit_gpus, p.over_quota_weight, p.rank),
+                    min_runtime: MinRuntime {
+                        preempt_secs: p.preempt_min_runtime_secs,
+                        reclaim_secs: p.reclaim_min_runtime_secs,
+                    },
                 })
                 .collect(),
             workloads: Vec::new(),
             releasing: Vec::new(),
+            now_ms: START_MS,
         };
         let config = Config {
             default_placement: scenario.placement,
@@ -153,6 +166,14 @@ impl World {
             self.snapshot.workloads.push(workload);
         }
         Ok(())
+    }
+
+    /// Moves the clock on by `secs` seconds.
+    pub fn wait(&mut self, secs: u64) {
+        self.snapshot.now_ms = self
+            .snapshot
+            .now_ms
+            .saturating_add(secs.saturating_mul(1000));
     }
 
     /// Ends the named workloads.
@@ -235,6 +256,22 @@ impl World {
                         "{name}: expected nodes [{}], got [{}]",
                         want.join(", "),
                         got.join(", ")
+                    ));
+                }
+            }
+            if let Some(words) = &e.reason {
+                let reason = self
+                    .last_plan
+                    .pending
+                    .get(&w.id)
+                    .map(PendingReason::to_string);
+                if !reason
+                    .as_deref()
+                    .is_some_and(|r| r.contains(words.as_str()))
+                {
+                    mismatches.push(format!(
+                        "{name}: expected a reason with {words:?}, got {}",
+                        reason.map_or("none".to_owned(), |r| format!("{r:?}"))
                     ));
                 }
             }
@@ -363,7 +400,14 @@ impl World {
             submission: self.submitted,
             nominated: false,
             placement: Vec::new(),
+            running_since_ms: None,
         };
+        if spec.running_for_secs.is_some() && spec.running_on.is_none() {
+            return Err(err(
+                "running_for_secs",
+                "only a workload that starts out running (`running_on`) has run for a while".into(),
+            ));
+        }
         if let Some(nodes) = &spec.running_on {
             if nodes.len() != pods as usize {
                 return Err(err(
@@ -371,6 +415,8 @@ impl World {
                     format!("needs one entry per pod ({pods})"),
                 ));
             }
+            let ran_ms = spec.running_for_secs.unwrap_or(0).saturating_mul(1000);
+            workload.running_since_ms = Some(self.snapshot.now_ms.saturating_sub(ran_ms));
             for node in nodes.iter().flatten() {
                 let pod = self
                     .place_by_hand(&workload, node)
@@ -470,6 +516,10 @@ pub fn replay(scenario: &Scenario) -> Result<Report, ScenarioError> {
             Step::Delete(names) => {
                 world.delete(index, names)?;
                 ("delete", true)
+            }
+            Step::Wait(secs) => {
+                world.wait(*secs);
+                ("wait", true)
             }
             Step::Expect(_) => ("expect", false),
         };

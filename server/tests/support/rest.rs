@@ -137,6 +137,20 @@ impl Api {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// PUTs JSON; answers the status and the body.
+    pub async fn put(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .expect("PUT");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     /// DELETEs; answers the status.
     pub async fn delete(&self, path: &str) -> u16 {
         self.client

@@ -11,6 +11,11 @@ pub struct Model {
     pub name: String,
     pub department_id: Option<i32>,
     pub created_at: i64,
+    /// Seconds its workloads run before preemption (or consolidation) may take them; null
+    /// inherits.
+    pub preempt_min_runtime_secs: Option<i64>,
+    /// Seconds its workloads run before another project may reclaim them; null inherits.
+    pub reclaim_min_runtime_secs: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
