@@ -28,6 +28,17 @@ test('an admin quota edit changes scheduling in the next cycle', async () => {
     await teamA.locator('input[name="deserved"]').fill('4');
     await teamA.locator('button:text("Save")').click();
     await teamA.locator('.ok').waitFor();
+    // Minimum runtimes: checked as typed, stored when saved.
+    await teamA.locator('input[name="reclaimMinRuntime"]').fill('soon');
+    await teamA.locator('.error:text("reclaimMinRuntime")').waitFor();
+    assert.equal(await teamA.locator('button:text("Save")').isDisabled(), true);
+    await teamA.locator('input[name="reclaimMinRuntime"]').fill('90m');
+    await teamA.locator('button:text("Save")').click();
+    for (let i = 0; (await client.project('team-a')).reclaimMinRuntime !== '1h30m'; i++) {
+      assert.ok(i < 100, `never stored: ${JSON.stringify(await client.project('team-a'))}`);
+      await page.waitForTimeout(100);
+    }
+    assert.equal((await client.project('team-a')).preemptMinRuntime, undefined);
     const teamB = page.locator('form[data-unit="team-b"]');
     await teamB.locator('input[name="deserved"]').fill('0');
     await teamB.locator('button:text("Save")').click();

@@ -129,6 +129,10 @@ export async function api(base, username = 'admin', password = ADMIN_PASSWORD) {
       if (res.status !== 201) throw new Error(`create ${username}: ${res.status} ${await res.text()}`);
       return res.json();
     },
+    async project(name) {
+      const res = await fetch(`${base}/api/v1/org-unit/projects`, { headers: auth });
+      return (await res.json()).projects.find((p) => p.name === name);
+    },
     async workloads() {
       const res = await fetch(`${base}/api/v1/workloads`, { headers: auth });
       return (await res.json()).workloads;

@@ -576,7 +576,7 @@ fn Priority(draft: Draft) -> impl IntoView {
             <div class="section-head">
                 <h2 id="priority-head">"Priority"</h2>
             </div>
-            <div class="row">
+            <div class="form-grid">
                 <label>
                     "Priority class"
                     <select name="priority" bind:value=draft.priority>
