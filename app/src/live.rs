@@ -55,21 +55,54 @@ impl Changes {
     }
 }
 
+/// Follows `url`'s server-sent events with gloo-net's `EventSource` while the calling component
+/// lives: `on_event` gets each event of the `kinds` named and each (re)connection (`open`), with
+/// its data. It stops when the component goes, or when `on_event` says so (returns false).
 #[cfg(feature = "hydrate")]
-fn follow(bump: WriteSignal<u64>) {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
-    let Ok(source) = web_sys::EventSource::new("/api/v1/changes") else {
+fn follow_events(
+    url: &str,
+    kinds: &[&str],
+    mut on_event: impl FnMut(&str, Option<String>) -> bool + 'static,
+) {
+    use futures::StreamExt;
+    use gloo_net::eventsource::futures::EventSource;
+    let Ok(mut source) = EventSource::new(url) else {
         return;
     };
-    // A change, or a (re)connection, after which changes may have been missed.
-    let changed = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-        bump.update(|n| *n += 1);
+    // `open` is an event like the others to the browser: a (re)connection.
+    let streams: Vec<_> = std::iter::once("open")
+        .chain(kinds.iter().copied())
+        .filter_map(|kind| source.subscribe(kind).ok())
+        .collect();
+    let mut events = futures::stream::select_all(streams);
+    let (stop, stopped) = futures::channel::oneshot::channel::<()>();
+    leptos::task::spawn_local(async move {
+        // The task owns the connection: when it ends (the component went, or `on_event` said
+        // so), dropping it closes the connection, and the browser does not reconnect.
+        let _source = source;
+        let listen = async move {
+            // An error ends the stream only once the browser has given up reconnecting.
+            while let Some(Ok((kind, event))) = events.next().await {
+                if !on_event(&kind, event.data().as_string()) {
+                    break;
+                }
+            }
+        };
+        futures::future::select(Box::pin(listen), stopped).await;
     });
-    let _ = source.add_event_listener_with_callback("changed", changed.as_ref().unchecked_ref());
-    let _ = source.add_event_listener_with_callback("open", changed.as_ref().unchecked_ref());
-    let held = send_wrapper::SendWrapper::new((source, changed));
-    on_cleanup(move || held.0.close());
+    let stop = send_wrapper::SendWrapper::new(stop);
+    on_cleanup(move || {
+        let _ = stop.take().send(());
+    });
+}
+
+#[cfg(feature = "hydrate")]
+fn follow(bump: WriteSignal<u64>) {
+    // A change, or a (re)connection, after which changes may have been missed.
+    follow_events("/api/v1/changes", &["changed"], move |_, _| {
+        bump.update(|n| *n += 1);
+        true
+    });
 }
 
 /// A pod's output as it is written (`GET /api/v1/workloads/{id}/logs?follow=true`, as server-sent
@@ -90,21 +123,17 @@ const LOG_KEPT: usize = 256 * 1024;
 
 #[cfg(feature = "hydrate")]
 fn follow_log(workload: &str, pod: u32, set_text: WriteSignal<String>) {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
     let id = workload.replace('/', "%2F");
     let url = format!("/api/v1/workloads/{id}/logs?pod={pod}&tail=500&follow=true");
-    let Ok(source) = web_sys::EventSource::new(&url) else {
-        return;
-    };
-    // Each (re)connection starts with the last lines again.
-    let opened = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| set_text.set(String::new()));
-    let chunk =
-        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            // Each chunk is a JSON string.
-            let more = e
-                .data()
-                .as_string()
+    follow_events(&url, &["log", "end"], move |kind, data| match kind {
+        // Each (re)connection starts with the last lines again.
+        "open" => {
+            set_text.set(String::new());
+            true
+        }
+        // Each chunk is a JSON string.
+        "log" => {
+            let more = data
                 .and_then(|d| js_sys::JSON::parse(&d).ok())
                 .and_then(|v| v.as_string());
             if let Some(more) = more {
@@ -117,12 +146,9 @@ fn follow_log(workload: &str, pod: u32, set_text: WriteSignal<String>) {
                     }
                 });
             }
-        });
-    let closer = source.clone();
-    let ended = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| closer.close());
-    let _ = source.add_event_listener_with_callback("open", opened.as_ref().unchecked_ref());
-    let _ = source.add_event_listener_with_callback("log", chunk.as_ref().unchecked_ref());
-    let _ = source.add_event_listener_with_callback("end", ended.as_ref().unchecked_ref());
-    let held = send_wrapper::SendWrapper::new((source, opened, chunk, ended));
-    on_cleanup(move || held.0.close());
+            true
+        }
+        // The pod is done: no reconnection.
+        _ => false,
+    });
 }
