@@ -33,9 +33,13 @@ impl Cycle<'_> {
             }
             let w = self.index.jobs[job].workload;
             let queue = self.index.jobs[job].queue;
-            let candidates = self.lower_than(lists[pool].get(&queue), w.priority);
-            // Nothing below this job, nor protected below it: nothing to do.
-            if candidates.is_empty() && !protected {
+            let list = lists[pool].get(&queue);
+            // The list starts with the lowest priority: nothing below this job (and none
+            // protected anywhere), nothing to do.
+            let below = list
+                .and_then(|l| l.first())
+                .is_some_and(|&v| self.index.jobs[v].workload.priority < w.priority);
+            if !below && !protected {
                 continue;
             }
             let request = self.index.job_gpus(job, pool);
@@ -46,6 +50,11 @@ impl Cycle<'_> {
             {
                 continue;
             }
+            let candidates = if below {
+                self.lower_than(list, w.priority)
+            } else {
+                Vec::new()
+            };
             if candidates.is_empty() || !self.preempt_for(job, pool, &candidates) {
                 hopeless
                     .entry((pool, queue))
