@@ -5,6 +5,7 @@
 //! is lowered, the reclaim happens in the next cycles.
 
 use serde_json::{Value, json};
+use support::cli::Cli;
 use support::rest::Api;
 use support::{Server, TestStore};
 
@@ -62,6 +63,17 @@ async fn a_reclaim_waits_for_the_minimum_runtime_and_says_how_long() {
         (&p["reclaimMinRuntime"], &p["preemptMinRuntime"]),
         (&json!("1h"), &json!("1m30s"))
     );
+    // The CLI lists each project's own minimums, or that it inherits them.
+    let listed = Cli::new(&server.base).ok(&["project", "list"]);
+    let row = |name: &str| {
+        listed
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(row("team-a").ends_with("1m30s / 1h"), "{listed}");
+    assert!(row("team-b").ends_with("inherited / inherited"), "{listed}");
 
     // team-a fills the cluster: two trainings in its quota, two over it.
     for name in ["a1", "a2", "a3", "a4"] {

@@ -626,6 +626,11 @@ pub fn project(cmd: &ProjectCommand) -> anyhow::Result<()> {
                                     }
                                 }),
                                 gpu.map_or("-".into(), |g| g.over_quota_weight.to_string()),
+                                format!(
+                                    "{} / {}",
+                                    p.preempt_min_runtime.as_deref().unwrap_or("inherited"),
+                                    p.reclaim_min_runtime.as_deref().unwrap_or("inherited")
+                                ),
                             ]
                         })
                         .collect();
@@ -637,7 +642,8 @@ pub fn project(cmd: &ProjectCommand) -> anyhow::Result<()> {
                                 "Department",
                                 "Deserved GPUs",
                                 "Limit",
-                                "Over-quota weight"
+                                "Over-quota weight",
+                                "Min runtime (preempt / reclaim)"
                             ],
                             &cells
                         )
