@@ -10,3 +10,5 @@ pub mod whole;
 pub mod wire;
 
 pub use error::{ApiError, ErrorCode, FieldError};
+/// How a span of time reads, the scheduler's reasons and the pages alike (`4 m 10 s`).
+pub use rota_scheduler::span;

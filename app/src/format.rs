@@ -1,15 +1,8 @@
 //! How numbers, times and durations read on the pages.
 
-/// A duration in the largest two units: `45s`, `3m 12s`, `2h 5m`, `3d 4h`.
-pub fn duration(secs: u64) -> String {
-    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, _) => format!("{m}m {s}s"),
-        (0, _, _) => format!("{h}h {m}m"),
-        _ => format!("{d}d {h}h"),
-    }
-}
+/// A duration in its two largest units, as the scheduler's reasons word it: `45 s`, `3 m 12 s`,
+/// `2 h 5 m`, `3 d 4 h`.
+pub use rota_api::span as duration;
 
 /// An RFC 3339 instant as `2026-11-30 02:08:15` (UTC).
 pub fn when(rfc3339: &str) -> String {
@@ -44,11 +37,11 @@ mod tests {
 
     #[test]
     fn durations_read_in_their_two_largest_units() {
-        assert_eq!(duration(0), "0s");
-        assert_eq!(duration(59), "59s");
-        assert_eq!(duration(192), "3m 12s");
-        assert_eq!(duration(7500), "2h 5m");
-        assert_eq!(duration(3 * 86_400 + 4 * 3600 + 5), "3d 4h");
+        assert_eq!(duration(0), "0 s");
+        assert_eq!(duration(59), "59 s");
+        assert_eq!(duration(192), "3 m 12 s");
+        assert_eq!(duration(7500), "2 h 5 m");
+        assert_eq!(duration(3 * 86_400 + 4 * 3600 + 5), "3 d 4 h");
     }
 
     #[test]

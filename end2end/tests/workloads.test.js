@@ -48,7 +48,7 @@ test('the Workloads page reads fine before hydration, then follows the cluster l
     assert.equal(await a1.locator('td').nth(4).textContent(), 'low (preemptible)');
     assert.equal(await a1.locator('td').nth(5).textContent(), '0/1');
     assert.equal(await a1.locator('td').nth(6).textContent(), '0.00');
-    assert.match(await a1.locator('td.waiting').textContent(), /^\d+s$/);
+    assert.match(await a1.locator('td.waiting').textContent(), /^\d+ s$/);
 
     // Filters live in the address and narrow the rows on the server.
     await page.selectOption('select[name="project"]', 'team-b');

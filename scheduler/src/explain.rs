@@ -258,7 +258,8 @@ impl fmt::Display for PendingReason {
     }
 }
 
-/// A span of time as people say it: `45 s`, `4 m 10 s`, `2 h 5 m`, `3 d 4 h`.
+/// A span of time as every surface words it, in its two largest units: `45 s`, `4 m 10 s`,
+/// `5 m`, `2 h 5 m`, `3 d 4 h` (reasons, and the pages' "pending for").
 pub fn span(secs: u64) -> String {
     let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
     match (d, h, m) {

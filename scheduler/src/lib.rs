@@ -59,7 +59,7 @@ pub use cluster::PlacementStrategy;
 pub use config::Config;
 pub use cycle::{Cycle, Phase};
 pub use error::SnapshotError;
-pub use explain::{Action, PendingReason, ReclaimBlock};
+pub use explain::{Action, PendingReason, ReclaimBlock, span};
 pub use floor::first_fit;
 pub use model::{
     Department, FreedFor, GpuRequest, GpuSlots, MinRuntime, Node, PodPlacement, PoolQuota, Project,
