@@ -12,7 +12,10 @@
 //!   project above its deserved quota (as KAI-Scheduler does; DESIGN.md lets preemptible work use
 //!   idle GPUs), only for a limit or, for non-preemptible work, its quota — the rules allocate
 //!   follows.
-//! - A workload younger than its project's `preempt` minimum runtime is not a mover.
+//! - A workload younger than its project's `preempt` minimum runtime is not a mover. When a
+//!   workload could not be helped while some were protected, the plan asks for another cycle
+//!   when the first protection ends ([`crate::Plan::recheck_at_ms`]); its reason stays the
+//!   fragmentation's.
 //! - A mover with several pods (a gang, or an elastic workload above its minimum) moves whole:
 //!   every pod lands, or the mover stays.
 //! - Movers only land on GPUs free at the start of the cycle (never on another mover's old GPUs,
@@ -46,12 +49,18 @@ impl Cycle<'_> {
     pub fn consolidate(&mut self) {
         self.fair_share();
         let mut movers_by_pool: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        // Per pool, when the first workload its `preempt` minimum runtime keeps from moving may
+        // move.
+        let mut protected_until: BTreeMap<usize, u64> = BTreeMap::new();
         for (j, job) in self.index.jobs.iter().enumerate() {
-            // A workload its `preempt` minimum runtime protects is not moved either.
-            if let (Some(pool), true) = (job.running_pool, job.workload.preemptible)
-                && self.protected_until(j, Action::Consolidate).is_none()
-            {
-                movers_by_pool.entry(pool).or_default().push(j);
+            if let (Some(pool), true) = (job.running_pool, job.workload.preemptible) {
+                match self.protected_until(j, Action::Consolidate) {
+                    None => movers_by_pool.entry(pool).or_default().push(j),
+                    Some(until) => {
+                        let first = protected_until.entry(pool).or_insert(until);
+                        *first = (*first).min(until);
+                    }
+                }
             }
         }
         for list in movers_by_pool.values_mut() {
@@ -85,6 +94,10 @@ impl Cycle<'_> {
             let candidates = self.mover_candidates(job, movers);
             if !self.consolidate_for(job, pool, &candidates) {
                 hopeless.push((pool, per_pod, min_pods));
+                // With fewer workloads protected, the next try may find room: look again then.
+                if let Some(&until) = protected_until.get(&pool) {
+                    self.recheck_at(until);
+                }
             }
         }
     }

@@ -63,15 +63,17 @@ impl Cycle<'_> {
         }
     }
 
+    /// Asks the caller for a cycle at `at` (the snapshot's clock), or earlier if already asked.
+    pub(crate) fn recheck_at(&mut self, at: u64) {
+        let earliest = self.plan.recheck_at_ms.map_or(at, |t| t.min(at));
+        self.plan.recheck_at_ms = Some(earliest);
+    }
+
     /// The reason for a pending job that waits for protected victims, if it does.
     pub(crate) fn protected_reason(&mut self, job: usize) -> Option<PendingReason> {
         let wait = self.protected_waits.remove(&job)?;
         let now = self.index.snapshot.now_ms;
-        self.plan.recheck_at_ms = Some(
-            self.plan
-                .recheck_at_ms
-                .map_or(wait.until_ms, |t| t.min(wait.until_ms)),
-        );
+        self.recheck_at(wait.until_ms);
         Some(PendingReason::MinRuntime {
             action: wait.action,
             victims: wait.victims,

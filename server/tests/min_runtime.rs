@@ -126,3 +126,52 @@ async fn a_reclaim_waits_for_the_minimum_runtime_and_says_how_long() {
     api.until(&[("team-b/b1", "Running"), ("team-a/a4", "Pending")])
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_a_minimum_runtime_ends_the_waiting_workload_starts_with_nothing_else_happening() {
+    let store = TestStore::sqlite();
+    let server = Server::start(&store.url).await;
+    let api = Api::new(&server.base).await;
+    let (projects, cluster) =
+        support::rest::organization(&reqwest::Client::new(), &server.base, api.token()).await;
+    let path = format!("/api/v1/org-unit/projects/{}", projects["team-a"]);
+    let (status, p) = api.put(&path, &team_a_with(Some("3s"), None)).await;
+    assert_eq!(status, 200, "{p}");
+    let submit = |name: &str, project: &str| {
+        json!({"name": name, "projectId": projects[project], "clusterId": cluster,
+               "spec": {"image": IMAGE, "compute": {"gpuDevicesRequest": 1}}})
+    };
+    for name in ["a1", "a2", "a3", "a4"] {
+        let (status, created) = api
+            .post("/api/v1/workloads/trainings", &submit(name, "team-a"))
+            .await;
+        assert_eq!(status, 202, "{created}");
+    }
+    api.until(&[("team-a/a4", "Running")]).await;
+    let (status, created) = api
+        .post("/api/v1/workloads/trainings", &submit("b1", "team-b"))
+        .await;
+    assert_eq!(status, 202, "{created}");
+    // It waits while a4 is younger than 3 s, then starts: no submission, deletion or edit wakes
+    // the loop; the plan's time to look again does.
+    let started = std::time::Instant::now();
+    let mut waited = false;
+    loop {
+        let b1 = api.workload("team-b/b1").await;
+        match b1["phase"].as_str() {
+            Some("Pending") => {
+                let reason = b1["phaseReason"].as_str().unwrap_or_default();
+                waited |= reason.contains("when a4's minimum runtime ends");
+            }
+            Some("Running") => break,
+            other => panic!("{other:?}: {b1}"),
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{b1}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(waited, "b1 never said it waited for a4's minimum runtime");
+    api.until(&[("team-a/a4", "Pending")]).await;
+}

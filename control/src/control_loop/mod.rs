@@ -166,6 +166,10 @@ impl Wake {
     }
 }
 
+/// While workloads wait for minimum runtimes to end, the longest a quiet loop goes without a
+/// cycle (their reasons count down at this pace).
+const RECHECK_AT_MOST_MS: u64 = 5_000;
+
 /// How long the loop trusts its snapshot, by default, before it checks it against the store's
 /// fingerprint (live workloads, the newest, their pods): a few counting queries, not a read of
 /// every row.
@@ -298,6 +302,9 @@ pub struct Control {
     cache: Arc<tokio::sync::Mutex<Option<(snapshot::Loaded, Instant)>>>,
     /// The last cycle bound, evicted and wrote nothing.
     quiet: Arc<AtomicBool>,
+    /// When (ms since the epoch) a quiet loop must run a cycle anyway: the last plan had
+    /// workloads waiting for a minimum runtime to end. `u64::MAX`: never.
+    recheck_due: Arc<std::sync::atomic::AtomicU64>,
     /// Whether the loop's task runs, for `/healthz`.
     pub health: Health,
     /// Its claim to lead (None: the only server on its store).
@@ -339,6 +346,7 @@ impl Control {
             reconciled: Arc::default(),
             cache: Arc::default(),
             quiet: Arc::default(),
+            recheck_due: Arc::new(std::sync::atomic::AtomicU64::new(u64::MAX)),
             health: Health::default(),
             leadership: None,
             debounce: Duration::from_millis(2),
@@ -412,7 +420,12 @@ impl Control {
             }
             // The scheduler has no clock: on the same snapshot it makes the same plan. When the
             // last cycle changed nothing and nothing happened since, another would only repeat it.
-            if !happened && refreshed == Refreshed::Unchanged && self.quiet.load(Ordering::Relaxed)
+            let due =
+                u64::try_from(now_ms()).unwrap_or(0) >= self.recheck_due.load(Ordering::Relaxed);
+            if !happened
+                && refreshed == Refreshed::Unchanged
+                && self.quiet.load(Ordering::Relaxed)
+                && !due
             {
                 break;
             }
@@ -449,12 +462,14 @@ impl Control {
             settled.cycles += 1;
             let committing = Instant::now();
             let wrote = !commit::touched(loaded, &plan)?.is_empty();
-            // A workload that waits for a minimum runtime to end may start once it has: while
-            // one does, a cycle runs on every tick (its reason counts down meanwhile).
-            self.quiet.store(
-                !wrote && plan.is_idle() && plan.recheck_at_ms.is_none(),
-                Ordering::Relaxed,
-            );
+            self.quiet
+                .store(!wrote && plan.is_idle(), Ordering::Relaxed);
+            // A workload that waits for a minimum runtime to end may start once it has: a cycle
+            // runs then, and every few seconds meanwhile (its reason counts down).
+            let due = plan.recheck_at_ms.map_or(u64::MAX, |at| {
+                at.min(loaded.snapshot.now_ms.saturating_add(RECHECK_AT_MOST_MS))
+            });
+            self.recheck_due.store(due, Ordering::Relaxed);
             // Binds are dated with the cycle's time: the time the plan counted from, so that
             // how long a workload has run reads the same from the store and the kept snapshot.
             let now = i64::try_from(loaded.snapshot.now_ms).unwrap_or_else(|_| now_ms());
