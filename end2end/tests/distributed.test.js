@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { api, signIn, startRota, watchErrors } from './support.js';
+import { api, newCompute, newEnvironment, signIn, startRota, watchErrors, wizardGeneral } from './support.js';
 
 const ARTIFACTS = new URL('../test-results/', import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -17,30 +17,18 @@ test('a distributed training from the wizard starts whole and is preempted whole
     const errors = watchErrors(page);
     await signIn(page, rota.base);
 
-    await page.click('a:text("+ NEW WORKLOAD")');
-    await page.waitForURL(`${rota.base}/workloads/new`);
-    await page.check('input[name="kind"][value="Distributed"]');
-    await page.selectOption('select[name="framework"]', 'PyTorch');
-    await page.fill('input[name="workers"]', '3');
-    await page.locator('text=A master and 3 worker(s): 4 pods').waitFor();
-    await page.selectOption('select[name="project"]', { label: 'team-a' });
-    await page.fill('input[name="name"]', 'ddp');
-    await page.waitForFunction(() => !document.querySelector('button.primary[type="submit"]').disabled);
-    await page.click('button:text("CONTINUE")');
-    await page.locator('h2:text("Environment")').waitFor();
-
-    await page.click('button:text("+ NEW ENVIRONMENT")');
-    const env = page.locator('form[data-form="environment"]');
-    await env.locator('input[name="name"]').fill('pytorch');
-    await env.locator('input[name="image"]').fill('pytorch/pytorch');
-    await env.locator('button:text("CREATE ENVIRONMENT")').click();
-    await env.waitFor({ state: 'detached' });
-    await page.click('button:text("+ NEW COMPUTE RESOURCE")');
-    const compute = page.locator('form[data-form="compute"]');
-    await compute.locator('input[name="name"]').fill('one-gpu');
-    await compute.locator('input[name="gpuDevices"]').fill('1');
-    await compute.locator('button:text("CREATE COMPUTE RESOURCE")').click();
-    await compute.waitFor({ state: 'detached' });
+    await wizardGeneral(page, rota.base, {
+      kind: 'Distributed',
+      project: 'team-a',
+      name: 'ddp',
+      before: async (p) => {
+        await p.selectOption('select[name="framework"]', 'PyTorch');
+        await p.fill('input[name="workers"]', '3');
+        await p.locator('text=A master and 3 worker(s): 4 pods').waitFor();
+      },
+    });
+    await newEnvironment(page, 'pytorch', 'pytorch/pytorch');
+    await newCompute(page, 'one-gpu', 1);
     await page.check('[data-pool="default"] input');
     await page.locator('text=In this order of preference: default.').waitFor();
 

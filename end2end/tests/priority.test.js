@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { api, signIn, startRota, watchErrors } from './support.js';
+import { api, newCompute, newEnvironment, signIn, startRota, watchErrors, wizardGeneral } from './support.js';
 
 const ARTIFACTS = new URL('../test-results/', import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -21,26 +21,9 @@ test('a priority class chosen in the wizard shows in the table and on the worklo
     await page.locator('tr[data-workload="t4"] td.status:text("Running")').waitFor({ timeout: 15_000 });
     assert.equal(await page.locator('tr[data-workload="t4"] td.priority').textContent(), 'low (preemptible)');
 
-    await page.click('a:text("+ NEW WORKLOAD")');
-    await page.waitForURL(`${rota.base}/workloads/new`);
-    await page.check('input[name="kind"][value="Training"]');
-    await page.selectOption('select[name="project"]', { label: 'team-b' });
-    await page.fill('input[name="name"]', 'serve');
-    await page.waitForFunction(() => !document.querySelector('button.primary[type="submit"]').disabled);
-    await page.click('button:text("CONTINUE")');
-    await page.locator('h2:text("Environment")').waitFor();
-    await page.click('button:text("+ NEW ENVIRONMENT")');
-    const env = page.locator('form[data-form="environment"]');
-    await env.locator('input[name="name"]').fill('quickstart');
-    await env.locator('input[name="image"]').fill('gcr.io/run-ai-demo/quickstart');
-    await env.locator('button:text("CREATE ENVIRONMENT")').click();
-    await env.waitFor({ state: 'detached' });
-    await page.click('button:text("+ NEW COMPUTE RESOURCE")');
-    const compute = page.locator('form[data-form="compute"]');
-    await compute.locator('input[name="name"]').fill('one-gpu');
-    await compute.locator('input[name="gpuDevices"]').fill('1');
-    await compute.locator('button:text("CREATE COMPUTE RESOURCE")').click();
-    await compute.waitFor({ state: 'detached' });
+    await wizardGeneral(page, rota.base, { project: 'team-b', name: 'serve' });
+    await newEnvironment(page, 'quickstart', 'gcr.io/run-ai-demo/quickstart');
+    await newCompute(page, 'one-gpu', 1);
 
     // The type's default first, then a class: the preemptibility it implies is spelled out.
     const said = page.locator('[data-priority]');

@@ -139,3 +139,43 @@ export async function api(base, username = 'admin', password = ADMIN_PASSWORD) {
     },
   };
 }
+
+// The new-workload wizard, step 1: type, project, scratch, a name checked as it is typed;
+// CONTINUE. `before(page)` fills what the type adds (a distributed training's workers).
+export async function wizardGeneral(page, base, { kind = 'Training', project, name, before }) {
+  await page.click('a:text("+ NEW WORKLOAD")');
+  await page.waitForURL(`${base}/workloads/new`);
+  await page.check(`input[name="kind"][value="${kind}"]`);
+  if (before) await before(page);
+  await page.selectOption('select[name="project"]', { label: project });
+  await page.selectOption('select[name="template"]', '');
+  await page.fill('input[name="name"]', name);
+  await page.waitForFunction(() => !document.querySelector('button.primary[type="submit"]').disabled);
+  await page.click('button:text("CONTINUE")');
+  await page.locator('h2:text("Environment")').waitFor();
+}
+
+// The wizard, step 2: a new environment made in place, and picked.
+export async function newEnvironment(page, name, image) {
+  await page.click('button:text("+ NEW ENVIRONMENT")');
+  const form = page.locator('form[data-form="environment"]');
+  await form.locator('input[name="name"]').fill(name);
+  await form.locator('input[name="image"]').fill(image);
+  await form.locator('button:text("CREATE ENVIRONMENT")').click();
+  await form.waitFor({ state: 'detached' });
+  await page.locator(`[data-environment="${name}"] input:checked`).waitFor();
+}
+
+// The wizard, step 2: a new compute resource of `gpus` GPUs per pod made in place (with the
+// walkthrough's defaults of 0.1 CPU cores and 100 MB), and picked.
+export async function newCompute(page, name, gpus) {
+  await page.click('button:text("+ NEW COMPUTE RESOURCE")');
+  const form = page.locator('form[data-form="compute"]');
+  await form.locator('input[name="name"]').fill(name);
+  await form.locator('input[name="gpuDevices"]').fill(String(gpus));
+  if ((await form.locator('input[name="cpuCores"]').inputValue()) !== '0.1') throw new Error('CPU default is not 0.1');
+  if ((await form.locator('input[name="cpuMemory"]').inputValue()) !== '100') throw new Error('memory default is not 100');
+  await form.locator('button:text("CREATE COMPUTE RESOURCE")').click();
+  await form.waitFor({ state: 'detached' });
+  await page.locator(`[data-compute="${name}"] input:checked`).waitFor();
+}

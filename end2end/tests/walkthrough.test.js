@@ -4,37 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { signIn, startRota, watchErrors } from './support.js';
+import { newCompute, newEnvironment, signIn, startRota, watchErrors, wizardGeneral as general } from './support.js';
 
 const ARTIFACTS = new URL('../test-results/', import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
-
-// Step 1 of the wizard: type, project, scratch, a name checked as it is typed; CONTINUE.
-async function general(page, base, { kind = 'Training', project, name }) {
-  await page.click('a:text("+ NEW WORKLOAD")');
-  await page.waitForURL(`${base}/workloads/new`);
-  await page.check(`input[name="kind"][value="${kind}"]`);
-  await page.selectOption('select[name="project"]', { label: project });
-  await page.selectOption('select[name="template"]', '');
-  await page.fill('input[name="name"]', name);
-  const go = page.locator('button:text("CONTINUE")');
-  await page.waitForFunction(() => !document.querySelector('button.primary[type="submit"]').disabled);
-  await go.click();
-  await page.locator('h2:text("Environment")').waitFor();
-}
-
-async function newCompute(page, name, gpus) {
-  await page.click('button:text("+ NEW COMPUTE RESOURCE")');
-  const form = page.locator('form[data-form="compute"]');
-  await form.locator('input[name="name"]').fill(name);
-  await form.locator('input[name="gpuDevices"]').fill(String(gpus));
-  // The defaults the walkthrough names: 0.1 CPU cores, 100 MB.
-  assert.equal(await form.locator('input[name="cpuCores"]').inputValue(), '0.1');
-  assert.equal(await form.locator('input[name="cpuMemory"]').inputValue(), '100');
-  await form.locator('button:text("CREATE COMPUTE RESOURCE")').click();
-  await form.waitFor({ state: 'detached' });
-  await page.locator(`[data-compute="${name}"] input:checked`).waitFor();
-}
 
 async function create(page, name, previewPattern) {
   const preview = page.locator('[data-preview]');
@@ -54,13 +27,7 @@ test('the walkthrough in the browser: over quota, reclaimed, all without a reloa
 
     // a2: a new environment and the 'two-gpus' compute resource, made in place.
     await general(page, rota.base, { project: 'team-a', name: 'a2' });
-    await page.click('button:text("+ NEW ENVIRONMENT")');
-    const env = page.locator('form[data-form="environment"]');
-    await env.locator('input[name="name"]').fill('quickstart');
-    await env.locator('input[name="image"]').fill('gcr.io/run-ai-demo/quickstart');
-    await env.locator('button:text("CREATE ENVIRONMENT")').click();
-    await env.waitFor({ state: 'detached' });
-    await page.locator('[data-environment="quickstart"] input:checked').waitFor();
+    await newEnvironment(page, 'quickstart', 'gcr.io/run-ai-demo/quickstart');
     await newCompute(page, 'two-gpus', 2);
     await create(page, 'a2', /starts now on node-\d/);
 

@@ -4,6 +4,8 @@
 //! take from and when, instead of reclaiming a training that has just started; once the minimum
 //! is lowered, the reclaim happens in the next cycles.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 use support::cli::Cli;
 use support::rest::Api;
@@ -42,14 +44,35 @@ fn team_a_with(reclaim: Option<&str>, preempt: Option<&str>) -> Value {
     body
 }
 
+/// Submits a one-GPU training of the quickstart image.
+async fn train(api: &Api, org: &(BTreeMap<String, String>, String), project: &str, name: &str) {
+    let body = json!({"name": name, "projectId": org.0[project], "clusterId": org.1,
+                      "spec": {"image": IMAGE, "compute": {"gpuDevicesRequest": 1}}});
+    let (status, created) = api.post("/api/v1/workloads/trainings", &body).await;
+    assert_eq!(status, 202, "{created}");
+}
+
+/// team-a runs on all four GPUs: two in its quota, two over it (a4 the newest).
+async fn team_a_on_every_gpu(api: &Api, org: &(BTreeMap<String, String>, String)) {
+    for name in ["a1", "a2", "a3", "a4"] {
+        train(api, org, "team-a", name).await;
+    }
+    api.until(&[
+        ("team-a/a1", "Running"),
+        ("team-a/a2", "Running"),
+        ("team-a/a3", "Running"),
+        ("team-a/a4", "Running"),
+    ])
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reclaim_waits_for_the_minimum_runtime_and_says_how_long() {
     let store = TestStore::sqlite();
     let server = Server::start(&store.url).await;
     let api = Api::new(&server.base).await;
-    let (projects, cluster) =
-        support::rest::organization(&reqwest::Client::new(), &server.base, api.token()).await;
-    let path = format!("/api/v1/org-unit/projects/{}", projects["team-a"]);
+    let org = support::rest::organization(&reqwest::Client::new(), &server.base, api.token()).await;
+    let path = format!("/api/v1/org-unit/projects/{}", org.0["team-a"]);
 
     // A duration that is not one is refused by name, and nothing of the change is kept.
     let (status, e) = api.put(&path, &team_a_with(Some("soon"), None)).await;
@@ -76,25 +99,10 @@ async fn a_reclaim_waits_for_the_minimum_runtime_and_says_how_long() {
     assert!(row("team-b").ends_with("inherited / inherited"), "{listed}");
 
     // team-a fills the cluster: two trainings in its quota, two over it.
-    for name in ["a1", "a2", "a3", "a4"] {
-        let body = json!({"name": name, "projectId": projects["team-a"], "clusterId": cluster,
-                          "spec": {"image": IMAGE, "compute": {"gpuDevicesRequest": 1}}});
-        let (status, created) = api.post("/api/v1/workloads/trainings", &body).await;
-        assert_eq!(status, 202, "{created}");
-    }
-    api.until(&[
-        ("team-a/a1", "Running"),
-        ("team-a/a2", "Running"),
-        ("team-a/a3", "Running"),
-        ("team-a/a4", "Running"),
-    ])
-    .await;
+    team_a_on_every_gpu(&api, &org).await;
 
     // team-b is within its share, but a4 (the newest) has run for less than an hour.
-    let body = json!({"name": "b1", "projectId": projects["team-b"], "clusterId": cluster,
-                      "spec": {"image": IMAGE, "compute": {"gpuDevicesRequest": 1}}});
-    let (status, created) = api.post("/api/v1/workloads/trainings", &body).await;
-    assert_eq!(status, 202, "{created}");
+    train(&api, &org, "team-b", "b1").await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let reason = loop {
         let b1 = api.workload("team-b/b1").await;
@@ -132,26 +140,12 @@ async fn when_a_minimum_runtime_ends_the_waiting_workload_starts_with_nothing_el
     let store = TestStore::sqlite();
     let server = Server::start(&store.url).await;
     let api = Api::new(&server.base).await;
-    let (projects, cluster) =
-        support::rest::organization(&reqwest::Client::new(), &server.base, api.token()).await;
-    let path = format!("/api/v1/org-unit/projects/{}", projects["team-a"]);
+    let org = support::rest::organization(&reqwest::Client::new(), &server.base, api.token()).await;
+    let path = format!("/api/v1/org-unit/projects/{}", org.0["team-a"]);
     let (status, p) = api.put(&path, &team_a_with(Some("3s"), None)).await;
     assert_eq!(status, 200, "{p}");
-    let submit = |name: &str, project: &str| {
-        json!({"name": name, "projectId": projects[project], "clusterId": cluster,
-               "spec": {"image": IMAGE, "compute": {"gpuDevicesRequest": 1}}})
-    };
-    for name in ["a1", "a2", "a3", "a4"] {
-        let (status, created) = api
-            .post("/api/v1/workloads/trainings", &submit(name, "team-a"))
-            .await;
-        assert_eq!(status, 202, "{created}");
-    }
-    api.until(&[("team-a/a4", "Running")]).await;
-    let (status, created) = api
-        .post("/api/v1/workloads/trainings", &submit("b1", "team-b"))
-        .await;
-    assert_eq!(status, 202, "{created}");
+    team_a_on_every_gpu(&api, &org).await;
+    train(&api, &org, "team-b", "b1").await;
     // It waits while a4 is younger than 3 s, then starts: no submission, deletion or edit wakes
     // the loop; the plan's time to look again does.
     let started = std::time::Instant::now();

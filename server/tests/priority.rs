@@ -12,6 +12,15 @@ mod support;
 
 const IMAGE: &str = "runai.jfrog.io/demo/quickstart";
 
+/// A workload summary's priority, class and preemptibility.
+fn priority_of(w: &Value) -> (i64, &str, bool) {
+    (
+        w["priority"].as_i64().unwrap_or_default(),
+        w["priorityClass"].as_str().unwrap_or_default(),
+        w["preemptible"].as_bool().unwrap_or_default(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chosen_class_orders_preemption_and_non_preemptible_work_stays_in_quota() {
     let store = TestStore::sqlite();
@@ -61,14 +70,7 @@ async fn a_chosen_class_orders_preemption_and_non_preemptible_work_stays_in_quot
     for name in ["t1", "t2", "t3", "t4"] {
         let (status, created) = submit(training(name, "team-a", 1, json!({}))).await;
         assert_eq!(status, 202, "{created}");
-        assert_eq!(
-            (
-                &created["priority"],
-                &created["priorityClass"],
-                &created["preemptible"]
-            ),
-            (&json!(40), &json!("low"), &json!(true))
-        );
+        assert_eq!(priority_of(&created), (40, "low", true), "{created}");
     }
     let a = |n: &str| format!("team-a/{n}");
     api.until(&[
@@ -89,14 +91,7 @@ async fn a_chosen_class_orders_preemption_and_non_preemptible_work_stays_in_quot
     ))
     .await;
     assert_eq!(status, 202, "{created}");
-    assert_eq!(
-        (
-            &created["priority"],
-            &created["priorityClass"],
-            &created["preemptible"]
-        ),
-        (&json!(80), &json!("medium"), &json!(true))
-    );
+    assert_eq!(priority_of(&created), (80, "medium", true), "{created}");
     api.until(&[(&a("urgent"), "Running"), (&a("t4"), "Pending")])
         .await;
     let events = api.events(&a("t4")).await;
@@ -118,14 +113,7 @@ async fn a_chosen_class_orders_preemption_and_non_preemptible_work_stays_in_quot
     ))
     .await;
     assert_eq!(status, 202, "{created}");
-    assert_eq!(
-        (
-            &created["priority"],
-            &created["priorityClass"],
-            &created["preemptible"]
-        ),
-        (&json!(125), &json!("high"), &json!(false))
-    );
+    assert_eq!(priority_of(&created), (125, "high", false), "{created}");
     api.until(&[
         ("team-b/serve", "Running"),
         (&a("t3"), "Pending"),
