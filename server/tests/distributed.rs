@@ -13,26 +13,10 @@ mod support;
 const IMAGE: &str = "pytorch/pytorch";
 
 async fn project_ids(api: &Api) -> (String, String, String) {
-    let body: Value = api
-        .get("/api/v1/org-unit/projects")
-        .await
-        .json()
-        .await
-        .expect("projects");
-    let id = |name: &str| {
-        body["projects"]
-            .as_array()
-            .and_then(|ps| ps.iter().find(|p| p["name"] == name))
-            .expect("project")["id"]
-            .as_str()
-            .expect("id")
-            .to_owned()
-    };
-    let cluster = body["projects"][0]["clusterId"]
-        .as_str()
-        .expect("cluster")
-        .to_owned();
-    (id("team-a"), id("team-b"), cluster)
+    let id = |p: Value| p["id"].as_str().expect("id").to_owned();
+    let team_a = api.project("team-a").await;
+    let cluster = team_a["clusterId"].as_str().expect("cluster").to_owned();
+    (id(team_a), id(api.project("team-b").await), cluster)
 }
 
 async fn pods(api: &Api, id: &str) -> Vec<Value> {

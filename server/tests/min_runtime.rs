@@ -15,20 +15,6 @@ mod support;
 
 const IMAGE: &str = "runai.jfrog.io/demo/quickstart";
 
-async fn team_a(api: &Api) -> Value {
-    let body: Value = api
-        .get("/api/v1/org-unit/projects")
-        .await
-        .json()
-        .await
-        .expect("projects");
-    body["projects"]
-        .as_array()
-        .and_then(|ps| ps.iter().find(|p| p["name"] == "team-a"))
-        .cloned()
-        .expect("team-a")
-}
-
 /// team-a as a PUT body, with its minimum runtimes.
 fn team_a_with(reclaim: Option<&str>, preempt: Option<&str>) -> Value {
     let mut body = json!({
@@ -78,7 +64,12 @@ async fn a_reclaim_waits_for_the_minimum_runtime_and_says_how_long() {
     let (status, e) = api.put(&path, &team_a_with(Some("soon"), None)).await;
     assert_eq!(status, 422, "{e}");
     assert_eq!(e["details"][0]["field"], "reclaimMinRuntime", "{e}");
-    assert!(team_a(&api).await.get("reclaimMinRuntime").is_none());
+    assert!(
+        api.project("team-a")
+            .await
+            .get("reclaimMinRuntime")
+            .is_none()
+    );
 
     let (status, p) = api.put(&path, &team_a_with(Some("1h"), Some("90s"))).await;
     assert_eq!(status, 200, "{p}");

@@ -137,6 +137,21 @@ impl Api {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// The project called `name`, as `GET /api/v1/org-unit/projects` shows it.
+    pub async fn project(&self, name: &str) -> Value {
+        let body: Value = self
+            .get("/api/v1/org-unit/projects")
+            .await
+            .json()
+            .await
+            .expect("projects");
+        body["projects"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no project {name}: {body}"))
+    }
+
     /// PUTs JSON; answers the status and the body.
     pub async fn put(&self, path: &str, body: &Value) -> (u16, Value) {
         let r = self
