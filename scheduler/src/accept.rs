@@ -132,6 +132,7 @@ mod tests {
             ],
             releasing: Vec::new(),
             now_ms: 0,
+            usage: Vec::new(),
         }
     }
 

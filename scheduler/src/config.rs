@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::PlacementStrategy;
+use crate::usage::TimeFairShare;
 
 /// How the scheduler behaves; the same for every cycle until an admin changes it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     /// Placement per node pool; pools not listed use `default_placement`.
     pub placement: BTreeMap<String, PlacementStrategy>,
@@ -15,6 +16,9 @@ pub struct Config {
     pub default_placement: PlacementStrategy,
     /// The most running workloads consolidation may move for one pending workload.
     pub max_consolidation_movers: usize,
+    /// How past usage weighs on the split of the surplus (off by default).
+    #[serde(default)]
+    pub time_fair_share: TimeFairShare,
 }
 
 impl Default for Config {
@@ -23,6 +27,7 @@ impl Default for Config {
             placement: BTreeMap::new(),
             default_placement: PlacementStrategy::Binpack,
             max_consolidation_movers: 8,
+            time_fair_share: TimeFairShare::default(),
         }
     }
 }

@@ -41,6 +41,8 @@ pub(crate) struct PoolQueues {
     /// Of which non-preemptible.
     pub non_preemptible: Vec<MilliGpus>,
     pub start_allocated: Vec<MilliGpus>,
+    /// Allocated at the start, plus this cycle's binds, less its evictions (no promises).
+    pub held: Vec<MilliGpus>,
     pub demand: Vec<MilliGpus>,
     pub fair_share: Vec<MilliGpus>,
 }
@@ -123,6 +125,7 @@ impl<'a> Cycle<'a> {
                 allocated: vec![MilliGpus::ZERO; queue_count],
                 non_preemptible: vec![MilliGpus::ZERO; queue_count],
                 start_allocated: Vec::new(),
+                held: Vec::new(),
                 demand: Vec::new(),
                 fair_share: Vec::new(),
             })
@@ -146,6 +149,7 @@ impl<'a> Cycle<'a> {
         }
         for p in &mut pools {
             p.start_allocated = p.allocated.clone();
+            p.held = p.allocated.clone();
         }
         let jobs = index.jobs.len();
         let mut freed_for: BTreeMap<u64, (Vec<String>, Action)> = BTreeMap::new();
@@ -195,7 +199,8 @@ impl<'a> Cycle<'a> {
                 }
             }
             let demand = fair_share::demands(&self.index, pool, &own);
-            let share = fair_share::fair_shares(&self.index, pool, &demand);
+            let share =
+                fair_share::fair_shares(&self.index, pool, &demand, &self.config.time_fair_share);
             self.pools[pool].demand = demand;
             self.pools[pool].fair_share = share;
         }
@@ -246,6 +251,15 @@ impl<'a> Cycle<'a> {
             if !preemptible {
                 p.non_preemptible[q] += amount;
             }
+        }
+    }
+
+    /// Adds (or removes) GPUs that `job`'s project holds once the plan is carried out.
+    fn hold(&mut self, job: usize, pool: usize, amount: MilliGpus) {
+        let queue = self.index.jobs[job].queue;
+        let p = &mut self.pools[pool];
+        for q in std::iter::once(ROOT).chain(self.index.path(queue)) {
+            p.held[q] += amount;
         }
     }
 
@@ -330,6 +344,7 @@ impl<'a> Cycle<'a> {
         }
         let amount = MilliGpus(self.index.pod_gpus(job, pool).0 * placed.len() as i64);
         self.charge(job, pool, amount);
+        self.hold(job, pool, amount);
         self.state[job] = JobState::Bound;
     }
 
@@ -339,6 +354,7 @@ impl<'a> Cycle<'a> {
         let held = self.index.running_gpus(job);
         if let Some(pool) = self.index.jobs[job].running_pool {
             self.charge(job, pool, MilliGpus::ZERO - held);
+            self.hold(job, pool, MilliGpus::ZERO - held);
         }
         self.state[job] = JobState::Evicted;
         self.plan.evictions.push(Eviction {
@@ -459,6 +475,8 @@ impl<'a> Cycle<'a> {
                     fair_share: p.fair_share[q],
                     allocated: p.start_allocated[q],
                     demand: p.demand[q],
+                    held: p.held[q],
+                    usage_gpu_secs: queue.usage[pool].round() as u64,
                 });
             }
         }

@@ -9,6 +9,7 @@
 
 use crate::index::{Index, ROOT};
 use crate::quantity::MilliGpus;
+use crate::usage::TimeFairShare;
 
 /// One sibling as the division sees it.
 #[derive(Debug, Clone)]
@@ -17,13 +18,17 @@ pub(crate) struct Claim {
     pub demand: MilliGpus,
     pub weight: u32,
     pub rank: i32,
+    /// Past GPU-seconds, weighed (time-based fair share).
+    pub usage: f64,
     /// Creation order: the older wins ties.
     pub order: usize,
     pub name: String,
 }
 
-/// Divides `share` among siblings; returns what each gets, in the claims' order.
-pub(crate) fn divide(share: MilliGpus, claims: &[Claim]) -> Vec<MilliGpus> {
+/// Divides `share` among siblings; returns what each gets, in the claims' order. With time-based
+/// fair share on, the over-quota weights of each rank's contenders are first adjusted by their
+/// past usage ([`TimeFairShare::adjust`]); those adjusted to 0 share what the others leave.
+pub(crate) fn divide(share: MilliGpus, claims: &[Claim], time: &TimeFairShare) -> Vec<MilliGpus> {
     let mut given: Vec<MilliGpus> = claims
         .iter()
         .map(|c| c.deserved.min(c.demand).clamp_non_negative())
@@ -37,63 +42,96 @@ pub(crate) fn divide(share: MilliGpus, claims: &[Claim]) -> Vec<MilliGpus> {
         if remaining <= MilliGpus::ZERO {
             break;
         }
-        let mut active: Vec<usize> = (0..claims.len())
+        let contenders: Vec<usize> = (0..claims.len())
             .filter(|&i| {
                 claims[i].rank == rank && claims[i].weight > 0 && given[i] < claims[i].demand
             })
             .collect();
-        let mut remainders = vec![0f64; claims.len()];
-        // Weighted rounds.
-        loop {
-            if remaining <= MilliGpus::ZERO || active.is_empty() {
-                break;
-            }
-            let total_weight: u64 = active.iter().map(|&i| u64::from(claims[i].weight)).sum();
-            let round = remaining;
-            let mut satisfied_any = false;
-            let mut taken = MilliGpus::ZERO;
-            active.retain(|&i| {
-                let offer = round.0 as f64 * f64::from(claims[i].weight) / total_weight as f64;
-                let unmet = claims[i].demand - given[i];
-                if (unmet.0 as f64) <= offer {
-                    given[i] += unmet;
-                    taken += unmet;
-                    satisfied_any = true;
-                    false
-                } else {
-                    let take = MilliGpus(offer.floor() as i64).floor_whole();
-                    given[i] += take;
-                    taken += take;
-                    remainders[i] = offer - take.0 as f64;
-                    true
-                }
-            });
-            remaining -= taken;
-            if !satisfied_any {
-                break;
+        let base: Vec<f64> = contenders
+            .iter()
+            .map(|&i| f64::from(claims[i].weight))
+            .collect();
+        let usage: Vec<f64> = contenders.iter().map(|&i| claims[i].usage).collect();
+        let adjusted = time.adjust(&base, &usage);
+        let mut weights = vec![0f64; claims.len()];
+        let mut first = Vec::with_capacity(contenders.len());
+        let mut last = Vec::new();
+        for (k, &i) in contenders.iter().enumerate() {
+            if adjusted[k] > 0.0 {
+                weights[i] = adjusted[k];
+                first.push(i);
+            } else {
+                last.push(i);
             }
         }
-        // Leftovers, one GPU at a time, to the largest remainders.
-        active.sort_by(|&a, &b| {
-            remainders[b]
-                .total_cmp(&remainders[a])
-                .then(claims[a].order.cmp(&claims[b].order))
-                .then(claims[a].name.cmp(&claims[b].name))
-        });
-        while remaining > MilliGpus::ZERO && !active.is_empty() {
-            active.retain(|&i| {
-                if remaining <= MilliGpus::ZERO {
-                    return true;
-                }
-                let unmet = claims[i].demand - given[i];
-                let take = unmet.min(MilliGpus::ONE).min(remaining);
-                given[i] += take;
-                remaining -= take;
-                given[i] < claims[i].demand
-            });
+        split(&mut remaining, first, &weights, claims, &mut given);
+        for &i in &last {
+            weights[i] = f64::from(claims[i].weight);
         }
+        split(&mut remaining, last, &weights, claims, &mut given);
     }
     given
+}
+
+/// Splits `remaining` among `active` by `weights`: weighted rounds, then whole GPUs to the
+/// largest remainders.
+fn split(
+    remaining: &mut MilliGpus,
+    mut active: Vec<usize>,
+    weights: &[f64],
+    claims: &[Claim],
+    given: &mut [MilliGpus],
+) {
+    let mut remainders = vec![0f64; claims.len()];
+    // Weighted rounds.
+    loop {
+        if *remaining <= MilliGpus::ZERO || active.is_empty() {
+            break;
+        }
+        let total_weight: f64 = active.iter().map(|&i| weights[i]).sum();
+        let round = *remaining;
+        let mut satisfied_any = false;
+        let mut taken = MilliGpus::ZERO;
+        active.retain(|&i| {
+            let offer = round.0 as f64 * weights[i] / total_weight;
+            let unmet = claims[i].demand - given[i];
+            if (unmet.0 as f64) <= offer {
+                given[i] += unmet;
+                taken += unmet;
+                satisfied_any = true;
+                false
+            } else {
+                let take = MilliGpus(offer.floor() as i64).floor_whole();
+                given[i] += take;
+                taken += take;
+                remainders[i] = offer - take.0 as f64;
+                true
+            }
+        });
+        *remaining -= taken;
+        if !satisfied_any {
+            break;
+        }
+    }
+    // Leftovers, one GPU at a time, to the largest remainders.
+    active.sort_by(|&a, &b| {
+        remainders[b]
+            .total_cmp(&remainders[a])
+            .then(claims[a].order.cmp(&claims[b].order))
+            .then(claims[a].name.cmp(&claims[b].name))
+    });
+    while *remaining > MilliGpus::ZERO && !active.is_empty() {
+        active.retain(|&i| {
+            if *remaining <= MilliGpus::ZERO {
+                return true;
+            }
+            let unmet = claims[i].demand - given[i];
+            let take = unmet.min(MilliGpus::ONE).min(*remaining);
+            given[i] += take;
+            *remaining -= take;
+            given[i] < claims[i].demand
+        });
+    }
 }
 
 /// Demand of every queue in `pool`: allocated plus pending, capped by limits bottom up.
@@ -126,7 +164,12 @@ pub(crate) fn demands(index: &Index<'_>, pool: usize, own_demand: &[MilliGpus]) 
 }
 
 /// Fair share of every queue in `pool`, given each queue's (capped) demand.
-pub(crate) fn fair_shares(index: &Index<'_>, pool: usize, demand: &[MilliGpus]) -> Vec<MilliGpus> {
+pub(crate) fn fair_shares(
+    index: &Index<'_>,
+    pool: usize,
+    demand: &[MilliGpus],
+    time: &TimeFairShare,
+) -> Vec<MilliGpus> {
     let mut share = vec![MilliGpus::ZERO; index.queues.len()];
     share[ROOT] = index.pools[pool].capacity;
     let mut stack = vec![ROOT];
@@ -144,12 +187,13 @@ pub(crate) fn fair_shares(index: &Index<'_>, pool: usize, demand: &[MilliGpus]) 
                     demand: demand[c],
                     weight: quota.over_quota_weight,
                     rank: quota.rank,
+                    usage: index.queues[c].usage[pool],
                     order: index.queues[c].order,
                     name: index.queues[c].name.clone(),
                 }
             })
             .collect();
-        let given = divide(share[q], &claims);
+        let given = divide(share[q], &claims, time);
         for (&c, g) in children.iter().zip(given) {
             share[c] = g;
             stack.push(c);
@@ -175,9 +219,14 @@ mod tests {
             demand: MilliGpus::whole(demand),
             weight,
             rank,
+            usage: 0.0,
             order,
             name: name.into(),
         }
+    }
+
+    fn off() -> TimeFairShare {
+        TimeFairShare::default()
     }
 
     fn gpus(v: Vec<MilliGpus>) -> Vec<f64> {
@@ -189,6 +238,7 @@ mod tests {
         let got = divide(
             MilliGpus::whole(4),
             &[claim("a", 2, 3, 1, 100, 0), claim("b", 2, 1, 1, 100, 1)],
+            &off(),
         );
         assert_eq!(gpus(got), vec![3.0, 1.0]);
     }
@@ -199,6 +249,7 @@ mod tests {
         let got = divide(
             MilliGpus::whole(8),
             &[claim("a", 0, 8, 3, 100, 0), claim("b", 0, 8, 1, 100, 1)],
+            &off(),
         );
         assert_eq!(gpus(got), vec![6.0, 2.0]);
     }
@@ -212,6 +263,7 @@ mod tests {
                 claim("b", 0, 10, 1, 100, 1),
                 claim("c", 0, 10, 1, 100, 2),
             ],
+            &off(),
         );
         assert_eq!(gpus(got), vec![1.0, 5.0, 4.0]);
     }
@@ -222,6 +274,7 @@ mod tests {
         let got = divide(
             MilliGpus::whole(3),
             &[claim("b", 0, 5, 1, 100, 1), claim("a", 0, 5, 1, 100, 0)],
+            &off(),
         );
         assert_eq!(gpus(got), vec![1.0, 2.0]);
     }
@@ -231,6 +284,7 @@ mod tests {
         let got = divide(
             MilliGpus::whole(6),
             &[claim("low", 1, 6, 1, 50, 0), claim("high", 1, 6, 1, 200, 1)],
+            &off(),
         );
         assert_eq!(gpus(got), vec![1.0, 5.0]);
     }
@@ -240,6 +294,7 @@ mod tests {
         let got = divide(
             MilliGpus::whole(6),
             &[claim("z", 1, 6, 0, 100, 0), claim("w", 1, 6, 1, 100, 1)],
+            &off(),
         );
         assert_eq!(gpus(got), vec![1.0, 5.0]);
     }
@@ -249,7 +304,63 @@ mod tests {
         let got = divide(
             MilliGpus::whole(4),
             &[claim("a", 4, 4, 1, 100, 0), claim("b", 4, 4, 1, 100, 1)],
+            &off(),
         );
         assert_eq!(gpus(got), vec![4.0, 4.0]);
+    }
+
+    fn with_usage(mut c: Claim, usage: f64) -> Claim {
+        c.usage = usage;
+        c
+    }
+
+    fn k(k_value: f64) -> TimeFairShare {
+        TimeFairShare {
+            k_value,
+            ..TimeFairShare::default()
+        }
+    }
+
+    #[test]
+    fn with_time_based_fair_share_the_unit_that_used_less_gets_more_of_the_surplus() {
+        let claims = [
+            with_usage(claim("a", 0, 8, 1, 100, 0), 3.0),
+            with_usage(claim("b", 0, 8, 1, 100, 1), 1.0),
+        ];
+        // k = 0: the weight split.
+        assert_eq!(
+            gpus(divide(MilliGpus::whole(8), &claims, &off())),
+            vec![4.0, 4.0]
+        );
+        // k = 1: weights 0.75 and 1.25.
+        assert_eq!(
+            gpus(divide(MilliGpus::whole(8), &claims, &k(1.0))),
+            vec![3.0, 5.0]
+        );
+    }
+
+    #[test]
+    fn deserved_quota_is_never_affected_by_usage() {
+        let claims = [
+            with_usage(claim("a", 3, 8, 1, 100, 0), 100.0),
+            with_usage(claim("b", 1, 8, 1, 100, 1), 0.0),
+        ];
+        // k = 4: a's weight falls to 0, yet it keeps its 3 deserved GPUs.
+        assert_eq!(
+            gpus(divide(MilliGpus::whole(8), &claims, &k(4.0))),
+            vec![3.0, 5.0]
+        );
+    }
+
+    #[test]
+    fn a_unit_whose_weight_usage_took_to_zero_still_gets_what_others_leave() {
+        let claims = [
+            with_usage(claim("a", 0, 2, 1, 100, 0), 1.0),
+            with_usage(claim("b", 0, 6, 1, 100, 1), 0.0),
+        ];
+        assert_eq!(
+            gpus(divide(MilliGpus::whole(8), &claims, &k(4.0))),
+            vec![2.0, 6.0]
+        );
     }
 }

@@ -36,6 +36,8 @@ pub(crate) struct QueueInfo {
     pub quotas: Vec<Quota>,
     /// Its own minimum runtimes (resolved with its parents' by [`Index::min_runtime`]).
     pub min_runtime: MinRuntime,
+    /// Past GPU-seconds per pool, weighed (a department's: its projects'); time-based fair share.
+    pub usage: Vec<f64>,
 }
 
 #[derive(Debug)]
@@ -229,6 +231,7 @@ fn index_queues(snapshot: &Snapshot, pools: &[PoolInfo]) -> Result<Vec<QueueInfo
             })
             .collect(),
         min_runtime: MinRuntime::default(),
+        usage: vec![0.0; pools.len()],
     };
     let mut queues = vec![root];
     let mut department_queue: BTreeMap<&str, usize> = BTreeMap::new();
@@ -247,6 +250,7 @@ fn index_queues(snapshot: &Snapshot, pools: &[PoolInfo]) -> Result<Vec<QueueInfo
             order: queues.len(),
             quotas: quotas_for(&d.quotas),
             min_runtime: d.min_runtime,
+            usage: vec![0.0; pools.len()],
         });
     }
     for (i, d) in snapshot.departments.iter().enumerate() {
@@ -295,13 +299,45 @@ fn index_queues(snapshot: &Snapshot, pools: &[PoolInfo]) -> Result<Vec<QueueInfo
             order: queues.len(),
             quotas: quotas_for(&p.quotas),
             min_runtime: p.min_runtime,
+            usage: vec![0.0; pools.len()],
         });
     }
     for q in 1..queues.len() {
         let parent = queues[q].parent.unwrap_or(ROOT);
         queues[parent].children.push(q);
     }
+    add_usage(snapshot, pools, &mut queues);
     Ok(queues)
+}
+
+/// Charges each project's past usage to it and to every unit above it. Usage of a project or
+/// pool the snapshot does not have is ignored (a project deleted within the window).
+fn add_usage(snapshot: &Snapshot, pools: &[PoolInfo], queues: &mut [QueueInfo]) {
+    if snapshot.usage.is_empty() {
+        return;
+    }
+    let project_queue: BTreeMap<&str, usize> = (1..queues.len())
+        .filter(|&q| queues[q].is_project)
+        .map(|q| (queues[q].name.as_str(), q))
+        .collect();
+    let mut charges = Vec::with_capacity(snapshot.usage.len());
+    for u in &snapshot.usage {
+        let (Some(&q), Some(pool)) = (
+            project_queue.get(u.project.as_str()),
+            pools.iter().position(|p| p.name == u.pool),
+        ) else {
+            continue;
+        };
+        if u.gpu_secs.is_finite() && u.gpu_secs > 0.0 {
+            charges.push((q, pool, u.gpu_secs));
+        }
+    }
+    for (mut q, pool, secs) in charges {
+        while q != ROOT {
+            queues[q].usage[pool] += secs;
+            q = queues[q].parent.unwrap_or(ROOT);
+        }
+    }
 }
 
 pub(crate) fn check_request(w: &Workload) -> Result<(), SnapshotError> {

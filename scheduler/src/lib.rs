@@ -53,6 +53,7 @@ mod quantity;
 mod reclaim;
 pub mod scenario;
 pub mod synthetic;
+pub mod usage;
 
 pub use accept::set_aside;
 pub use cluster::PlacementStrategy;
@@ -67,6 +68,7 @@ pub use model::{
 };
 pub use plan::{Bind, Counters, Eviction, EvictionReason, Plan, QueueShare};
 pub use quantity::MilliGpus;
+pub use usage::{ProjectUsage, TimeFairShare, UsageLedger};
 
 /// Runs one full scheduling cycle on `snapshot`.
 ///

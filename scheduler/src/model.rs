@@ -27,6 +27,11 @@ pub struct Snapshot {
     /// start): how long workloads have run is measured against it. The core has no clock.
     #[serde(default)]
     pub now_ms: u64,
+    /// Each project's past GPU time per node pool, weighed over the window (time-based fair
+    /// share; see [`crate::usage`]). Projects and pools not listed used nothing; unknown ones
+    /// are ignored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub usage: Vec<crate::usage::ProjectUsage>,
 }
 
 /// A stopping pod: it no longer belongs to a running workload, but its GPUs, CPU and memory stay

@@ -176,6 +176,13 @@ pub struct QueueShare {
     pub allocated: MilliGpus,
     /// GPUs asked for: allocated plus pending, capped by the limit.
     pub demand: MilliGpus,
+    /// GPUs held once the plan is carried out: allocated, plus what it binds, less what it
+    /// evicts (what usage is charged for until the next cycle).
+    #[serde(default)]
+    pub held: MilliGpus,
+    /// Past GPU-seconds the snapshot gave it (summed over its projects), weighed over the window.
+    #[serde(default)]
+    pub usage_gpu_secs: u64,
 }
 
 /// What a cycle did, counted.

@@ -165,5 +165,6 @@ pub fn build(shape: Shape) -> Snapshot {
         workloads,
         releasing: Vec::new(),
         now_ms: 0,
+        usage: Vec::new(),
     }
 }

@@ -9,7 +9,8 @@ use proptest::prelude::*;
 use rota_scheduler::model::DEFAULT_POOL;
 use rota_scheduler::{
     Config, Department, EvictionReason, GpuRequest, GpuSlots, MilliGpus, MinRuntime, Node,
-    PendingReason, Plan, PoolQuota, Project, Quota, Snapshot, Workload, WorkloadKind, schedule,
+    PendingReason, Plan, PoolQuota, Project, ProjectUsage, Quota, Snapshot, TimeFairShare,
+    Workload, WorkloadKind, schedule,
 };
 
 const GHOST: &str = "ghost-of-this-cycle";
@@ -22,6 +23,8 @@ struct UnitGen {
     weight: u32,
     rank: i32,
     min_runtime: MinRuntime,
+    /// Past GPU-hours in each pool (time-based fair share).
+    usage_hours: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -43,6 +46,8 @@ struct World {
     /// Each wave: its workloads, the deletions before it, and the seconds that pass before it.
     waves: Vec<(Vec<WorkGen>, Vec<usize>, u64)>,
     spread: bool,
+    /// Time-based fair share's k (0: off).
+    k_value: f64,
 }
 
 fn unit(max_parent: usize) -> impl Strategy<Value = UnitGen> {
@@ -54,9 +59,11 @@ fn unit(max_parent: usize) -> impl Strategy<Value = UnitGen> {
         prop::sample::select(vec![50, 100, 100, 200]),
         prop::option::weighted(0.3, prop::sample::select(vec![0u64, 60, 120, 600])),
         prop::option::weighted(0.3, prop::sample::select(vec![0u64, 60, 120, 600])),
+        prop::sample::select(vec![0u64, 0, 1, 5, 40]),
     )
         .prop_map(
-            move |(parent, deserved, limit, weight, rank, preempt, reclaim)| UnitGen {
+            move |(parent, deserved, limit, weight, rank, preempt, reclaim, usage_hours)| UnitGen {
+                usage_hours,
                 parent: parent.filter(|_| max_parent > 0),
                 deserved,
                 limit: limit.map(|l| l.max(deserved)),
@@ -109,8 +116,9 @@ fn world() -> impl Strategy<Value = World> {
         0usize..=3,
         1usize..=4,
         any::<bool>(),
+        prop::sample::select(vec![0.0, 0.0, 0.5, 1.0, 4.0]),
     )
-        .prop_flat_map(|(nodes, departments, projects, spread)| {
+        .prop_flat_map(|(nodes, departments, projects, spread, k_value)| {
             let depts = (0..departments).map(unit).collect::<Vec<_>>();
             let projs = prop::collection::vec(unit(departments), projects);
             let waves = prop::collection::vec(
@@ -121,15 +129,25 @@ fn world() -> impl Strategy<Value = World> {
                 ),
                 1..=3,
             );
-            (Just(nodes), depts, projs, waves, Just(spread))
+            (
+                Just(nodes),
+                depts,
+                projs,
+                waves,
+                Just(spread),
+                Just(k_value),
+            )
         })
-        .prop_map(|(nodes, departments, projects, waves, spread)| World {
-            nodes,
-            departments,
-            projects,
-            waves,
-            spread,
-        })
+        .prop_map(
+            |(nodes, departments, projects, waves, spread, k_value)| World {
+                nodes,
+                departments,
+                projects,
+                waves,
+                spread,
+                k_value,
+            },
+        )
 }
 
 fn quota(u: &UnitGen) -> Vec<PoolQuota> {
@@ -195,6 +213,19 @@ fn base(world: &World) -> Snapshot {
         workloads: Vec::new(),
         releasing: Vec::new(),
         now_ms: rota_scheduler::scenario::START_MS,
+        usage: world
+            .projects
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.usage_hours > 0)
+            .flat_map(|(i, p)| {
+                ["b", DEFAULT_POOL].map(|pool| ProjectUsage {
+                    project: format!("p{i}"),
+                    pool: pool.into(),
+                    gpu_secs: (p.usage_hours * 3600) as f64,
+                })
+            })
+            .collect(),
     }
 }
 
@@ -428,6 +459,43 @@ fn served_by(reason: &EvictionReason) -> Option<u64> {
 
 /// Replays the cycle's decisions in order and checks every reclaim eviction against the victim
 /// test of DESIGN.md.
+/// Usage or not, every unit's fair share covers its deserved quota up to its demand, and siblings
+/// share no more than their parent has, unless their deserved quotas alone are more.
+fn check_fair_shares(plan: &Plan, tree: &Tree) -> Result<(), TestCaseError> {
+    let mut children: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    let mut share: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for q in &plan.shares {
+        let guaranteed = q.deserved.0.min(q.demand.0).max(0);
+        prop_assert!(
+            q.fair_share.0 >= guaranteed,
+            "{} in {}: fair share {} below its deserved quota up to demand {}",
+            q.name,
+            q.pool,
+            q.fair_share.0,
+            guaranteed
+        );
+        share.insert((q.pool.clone(), q.name.clone()), q.fair_share.0);
+        let parent = tree.parent.get(&q.name).cloned().unwrap_or_default();
+        let entry = children.entry((q.pool.clone(), parent)).or_default();
+        entry.0 += q.fair_share.0;
+        entry.1 += guaranteed;
+    }
+    for ((pool, parent), (sum, guaranteed)) in children {
+        if parent.is_empty() {
+            continue;
+        }
+        let parent_share = share
+            .get(&(pool.clone(), parent.clone()))
+            .copied()
+            .unwrap_or(0);
+        prop_assert!(
+            sum <= parent_share.max(guaranteed),
+            "the children of {parent} in {pool} share {sum}, more than its {parent_share}"
+        );
+    }
+    Ok(())
+}
+
 fn check_victim_test(s: &Snapshot, plan: &Plan, tree: &Tree) -> Result<(), TestCaseError> {
     let by_id: BTreeMap<u64, &Workload> = s.workloads.iter().map(|w| (w.id, w)).collect();
     let fair: BTreeMap<(String, String), i64> = plan
@@ -675,6 +743,7 @@ proptest! {
         let tree = Tree::new(&s);
         let config = Config {
             default_placement: if world.spread { rota_scheduler::PlacementStrategy::Spread } else { rota_scheduler::PlacementStrategy::Binpack },
+            time_fair_share: TimeFairShare { k_value: world.k_value, ..TimeFairShare::default() },
             ..Config::default()
         };
         let mut next = 0;
@@ -696,6 +765,7 @@ proptest! {
                 check_victim_test(&s, &plan, &tree)?;
                 check_nominees_fit(&s, &plan, &config)?;
                 check_min_runtime(&s, &plan, &tree)?;
+                check_fair_shares(&plan, &tree)?;
                 let idle = plan.is_idle();
                 plan.apply(&mut s);
                 check_limits(&s, &tree)?;

@@ -93,6 +93,7 @@ fn after_reclaim() -> Snapshot {
         ],
         releasing: vec![stopping("a1", "node-2", vec![0], Some(4))],
         now_ms: 0,
+        usage: Vec::new(),
     }
 }
 
@@ -138,6 +139,7 @@ fn a_stopping_pods_gpus_are_given_to_nobody_else() {
         ],
         releasing: vec![stopping("gone", "n", vec![0], None)],
         now_ms: 0,
+        usage: Vec::new(),
     };
     let plan = schedule(&s, &Default::default()).expect("schedules");
     assert_eq!(plan.binds.len(), 1, "{plan:?}");
@@ -158,6 +160,7 @@ fn a_stopping_pod_on_a_node_that_left_holds_nothing() {
         workloads: vec![training(1, "two", "p", 2, &[])],
         releasing: vec![stopping("gone", "elsewhere", vec![0], None)],
         now_ms: 0,
+        usage: Vec::new(),
     };
     let plan = schedule(&s, &Default::default()).expect("schedules");
     assert_eq!(plan.binds.len(), 1, "{plan:?}");

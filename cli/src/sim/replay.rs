@@ -91,8 +91,13 @@ fn print_text(file: &std::path::Path, report: &Report) {
         } else {
             format!(" ({} cycles)", step.cycles)
         };
+        let at = if step.at_secs > 0 {
+            format!(" at {}", rota_scheduler::span(step.at_secs))
+        } else {
+            String::new()
+        };
         println!(
-            "  step {:>2} {:<7}{cycles} {outcome}",
+            "  step {:>2} {:<7}{cycles}{at} {outcome}",
             step.index, step.kind
         );
         for m in &step.mismatches {
@@ -106,6 +111,15 @@ fn print_text(file: &std::path::Path, report: &Report) {
             {
                 let reason = w.reason.as_deref().unwrap_or("no reason recorded");
                 println!("           {} ({}) pending: {reason}", w.name, w.project);
+            }
+            // With past usage in play, each project's standing shows how it was weighed.
+            if step.projects.iter().any(|p| p.usage_gpu_hours > 0.0) {
+                for p in &step.projects {
+                    println!(
+                        "           project {} ({}): fair share {}, holds {}, deserved {}, used {:.1} GPU-hours in the window",
+                        p.name, p.pool, p.fair_share, p.allocated, p.deserved, p.usage_gpu_hours
+                    );
+                }
             }
         }
     }

@@ -25,8 +25,48 @@ pub struct Scenario {
     pub departments: Vec<DepartmentSpec>,
     /// Projects, in creation order.
     pub projects: Vec<ProjectSpec>,
+    /// Time-based fair share (an extension of Rota's; default off).
+    #[serde(default)]
+    pub time_fair_share: Option<TimeFairShareSpec>,
+    /// GPU time used before the story starts (an extension of Rota's).
+    #[serde(default)]
+    pub usage: Vec<UsageSpec>,
     /// The story.
     pub steps: Vec<Step>,
+}
+
+/// How past usage weighs on the split of the surplus.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeFairShareSpec {
+    /// How much past usage counts (0 to 100).
+    #[serde(deserialize_with = "k_value")]
+    pub k_value: f64,
+    /// Usage older than this is forgotten (default 7 days).
+    #[serde(default = "default_window")]
+    pub window_secs: u64,
+    /// Usage this old counts half (default: no decay).
+    #[serde(default)]
+    pub half_life_secs: Option<u64>,
+}
+
+/// GPUs a project held for a while before the story starts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsageSpec {
+    /// The project.
+    pub project: String,
+    /// The node pool (default `default`).
+    #[serde(default = "default_pool")]
+    pub pool: String,
+    /// GPUs held.
+    #[serde(deserialize_with = "gpu_amount")]
+    pub gpus: f64,
+    /// For how long.
+    pub for_secs: u64,
+    /// How long before the start it ended (default 0: just before).
+    #[serde(default)]
+    pub ended_secs_ago: u64,
 }
 
 /// A node.
@@ -221,6 +261,19 @@ fn default_cpu() -> u64 {
 }
 fn default_memory() -> u64 {
     512 * 1024
+}
+fn default_window() -> u64 {
+    crate::usage::DEFAULT_WINDOW_SECS
+}
+fn k_value<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if !v.is_finite() || !(0.0..=crate::usage::MAX_K_VALUE).contains(&v) {
+        return Err(de::Error::custom(format!(
+            "expected a k value from 0 to {}, got {v}",
+            crate::usage::MAX_K_VALUE
+        )));
+    }
+    Ok(v)
 }
 fn default_weight() -> u32 {
     1

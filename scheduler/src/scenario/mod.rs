@@ -7,9 +7,12 @@ mod replay;
 
 pub use format::{
     DepartmentSpec, Expectation, GpusPerPod, NodeSpec, ProjectSpec, Scenario, Status, Step,
-    WorkloadSpec,
+    TimeFairShareSpec, UsageSpec, WorkloadSpec,
 };
-pub use replay::{MAX_CYCLES, Report, START_MS, StepReport, WorkloadReport, World, replay};
+pub use replay::{
+    MAX_CYCLES, ProjectReport, Report, START_MS, StepReport, USAGE_BUCKET_MS, WorkloadReport,
+    World, replay,
+};
 
 use crate::error::SnapshotError;
 

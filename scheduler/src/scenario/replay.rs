@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::ScenarioError;
-use super::format::{Expectation, GpusPerPod, Scenario, Status, Step, WorkloadSpec};
+use super::format::{Expectation, GpusPerPod, Scenario, Status, Step, UsageSpec, WorkloadSpec};
 use crate::config::Config;
 use crate::explain::PendingReason;
 use crate::model::{
@@ -15,6 +15,7 @@ use crate::model::{
 };
 use crate::plan::Plan;
 use crate::quantity::MilliGpus;
+use crate::usage::{TimeFairShare, UsageLedger};
 
 /// Cycles after which a step that still changes something counts as thrashing.
 pub const MAX_CYCLES: usize = 100;
@@ -22,6 +23,9 @@ pub const MAX_CYCLES: usize = 100;
 /// The scenario clock at its start, in milliseconds: far enough from 0 that a workload may have
 /// run for days before it (`running_for_secs`).
 pub const START_MS: u64 = 1_000_000_000_000;
+
+/// The scenario ledger's bucket: a minute.
+pub const USAGE_BUCKET_MS: u64 = 60_000;
 
 /// What replaying one scenario showed.
 #[derive(Debug, Clone, Serialize)]
@@ -43,8 +47,12 @@ pub struct StepReport {
     pub kind: &'static str,
     /// Scheduling cycles run after it (0 for `expect`).
     pub cycles: usize,
+    /// The scenario clock after the step, in seconds since the start.
+    pub at_secs: u64,
     /// Every live workload after the step.
     pub workloads: Vec<WorkloadReport>,
+    /// Every project's standing per node pool after the step.
+    pub projects: Vec<ProjectReport>,
     /// What did not match, in words.
     pub mismatches: Vec<String>,
 }
@@ -66,6 +74,23 @@ pub struct WorkloadReport {
     pub reason: Option<String>,
 }
 
+/// A project's standing in one node pool after a step.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProjectReport {
+    /// The project.
+    pub name: String,
+    /// The node pool.
+    pub pool: String,
+    /// Deserved GPUs.
+    pub deserved: f64,
+    /// Fair share in the last cycle.
+    pub fair_share: f64,
+    /// GPUs held after the step.
+    pub allocated: f64,
+    /// Past GPU-hours over the window, weighed, as the last cycle saw them.
+    pub usage_gpu_hours: f64,
+}
+
 /// The cluster as the story has made it so far.
 #[derive(Debug)]
 pub struct World {
@@ -73,6 +98,7 @@ pub struct World {
     config: Config,
     submitted: u64,
     last_plan: Plan,
+    usage: UsageLedger,
 }
 
 impl World {
@@ -140,9 +166,20 @@ impl World {
             workloads: Vec::new(),
             releasing: Vec::new(),
             now_ms: START_MS,
+            usage: Vec::new(),
         };
+        let time_fair_share = scenario
+            .time_fair_share
+            .as_ref()
+            .map(|t| TimeFairShare {
+                k_value: t.k_value,
+                window_secs: t.window_secs,
+                half_life_secs: t.half_life_secs,
+            })
+            .unwrap_or_default();
         let config = Config {
             default_placement: scenario.placement,
+            time_fair_share,
             ..Config::default()
         };
         World {
@@ -150,7 +187,28 @@ impl World {
             config,
             submitted: 0,
             last_plan: Plan::default(),
+            usage: UsageLedger::new(USAGE_BUCKET_MS),
         }
+    }
+
+    /// Records GPU time used before the story starts.
+    pub fn add_history(&mut self, usage: &[UsageSpec]) -> Result<(), ScenarioError> {
+        for (i, u) in usage.iter().enumerate() {
+            if !self.snapshot.projects.iter().any(|p| p.name == u.project) {
+                return Err(ScenarioError::Step {
+                    at: format!("usage[{i}].project"),
+                    message: format!("no project is called {}", u.project),
+                });
+            }
+            let to = self
+                .snapshot
+                .now_ms
+                .saturating_sub(u.ended_secs_ago.saturating_mul(1000));
+            let from = to.saturating_sub(u.for_secs.saturating_mul(1000));
+            self.usage
+                .add_span(&u.project, &u.pool, gpus(u.gpus), from, to);
+        }
+        Ok(())
     }
 
     /// The current snapshot.
@@ -169,11 +227,13 @@ impl World {
     }
 
     /// Moves the clock on by `secs` seconds.
+    /// What ran meanwhile is added to the projects' usage.
     pub fn wait(&mut self, secs: u64) {
         self.snapshot.now_ms = self
             .snapshot
             .now_ms
             .saturating_add(secs.saturating_mul(1000));
+        self.usage.advance(self.snapshot.now_ms);
     }
 
     /// Ends the named workloads.
@@ -188,17 +248,43 @@ impl World {
 
     /// Runs cycles until one changes nothing; returns how many ran, or `None` past [`MAX_CYCLES`].
     pub fn settle(&mut self) -> Result<Option<usize>, ScenarioError> {
+        self.snapshot.usage = self
+            .usage
+            .weighed(self.snapshot.now_ms, &self.config.time_fair_share);
         for cycle in 1..=MAX_CYCLES {
             let plan =
                 crate::schedule(&self.snapshot, &self.config).map_err(ScenarioError::Snapshot)?;
             let idle = plan.is_idle();
             plan.apply(&mut self.snapshot);
+            self.usage.hold(self.snapshot.now_ms, &plan.shares);
             self.last_plan = plan;
             if idle {
                 return Ok(Some(cycle));
             }
         }
         Ok(None)
+    }
+
+    /// The scenario clock, in seconds since the start.
+    pub fn at_secs(&self) -> u64 {
+        self.snapshot.now_ms.saturating_sub(START_MS) / 1000
+    }
+
+    /// Every project's standing per pool, as the last cycle reported it.
+    pub fn projects(&self) -> Vec<ProjectReport> {
+        self.last_plan
+            .shares
+            .iter()
+            .filter(|s| s.is_project)
+            .map(|s| ProjectReport {
+                name: s.name.clone(),
+                pool: s.pool.clone(),
+                deserved: s.deserved.as_gpus(),
+                fair_share: s.fair_share.as_gpus(),
+                allocated: s.held.as_gpus(),
+                usage_gpu_hours: s.usage_gpu_secs as f64 / 3600.0,
+            })
+            .collect()
     }
 
     /// Every live workload as a report row, in submission order.
@@ -505,6 +591,7 @@ fn gpus(v: f64) -> MilliGpus {
 /// Replays every step of `scenario`.
 pub fn replay(scenario: &Scenario) -> Result<Report, ScenarioError> {
     let mut world = World::new(scenario);
+    world.add_history(&scenario.usage)?;
     let mut steps = Vec::with_capacity(scenario.steps.len());
     for (i, step) in scenario.steps.iter().enumerate() {
         let index = i + 1;
@@ -543,7 +630,9 @@ pub fn replay(scenario: &Scenario) -> Result<Report, ScenarioError> {
             index,
             kind,
             cycles,
+            at_secs: world.at_secs(),
             workloads: world.workloads(),
+            projects: world.projects(),
             mismatches,
         });
     }
