@@ -300,9 +300,15 @@ pub fn node_pools(field: &str, pools: &[String]) -> Result<(), FieldError> {
 /// The longest minimum runtime: 30 days.
 pub const MAX_MIN_RUNTIME_SECS: u64 = 30 * 86_400;
 
-/// A minimum runtime as KAI-Scheduler writes durations: hours, minutes and seconds in that order
-/// (`10m`, `1h30m`, `90s`, `0s`), or a whole number of seconds; at most 30 days. In seconds.
+/// A minimum runtime as KAI-Scheduler writes durations ([`duration`]); at most 30 days. In
+/// seconds.
 pub fn min_runtime(field: &str, value: &str) -> Result<u64, FieldError> {
+    duration(field, value, MAX_MIN_RUNTIME_SECS)
+}
+
+/// A duration as KAI-Scheduler writes them: hours, minutes and seconds in that order (`10m`,
+/// `1h30m`, `90s`, `0s`), or a whole number of seconds; at most `max_secs`. In seconds.
+pub fn duration(field: &str, value: &str, max_secs: u64) -> Result<u64, FieldError> {
     let v = value.trim();
     let bad = || {
         err(
@@ -336,10 +342,63 @@ pub fn min_runtime(field: &str, value: &str) -> Result<u64, FieldError> {
         }
         total
     };
-    if secs > MAX_MIN_RUNTIME_SECS {
-        return Err(err(field, format!("at most 30 days, 720h (got {value:?})")));
+    if secs > max_secs {
+        return Err(err(
+            field,
+            format!(
+                "at most {} days, {} (got {value:?})",
+                max_secs / 86_400,
+                duration_text(max_secs)
+            ),
+        ));
     }
     Ok(secs)
+}
+
+/// The longest usage window of time-based fair share: 30 days.
+pub const MAX_USAGE_WINDOW_SECS: u64 = 30 * 86_400;
+/// The shortest: one hour (usage is kept in hourly buckets).
+pub const MIN_USAGE_WINDOW_SECS: u64 = 3600;
+
+/// Time-based fair share's settings as an admin writes them: `kValue` from 0 to 100,
+/// `windowSize` from 1h to 720h, `halfLifePeriod` (optional) from 1m to 720h.
+pub fn time_fair_share(
+    k_value: f64,
+    window_size: &str,
+    half_life_period: Option<&str>,
+) -> Result<rota_scheduler::TimeFairShare, FieldError> {
+    let max_k = rota_scheduler::usage::MAX_K_VALUE;
+    if !k_value.is_finite() || !(0.0..=max_k).contains(&k_value) {
+        return Err(err(
+            "kValue",
+            format!("must be a number from 0 (off) to {max_k}, got {k_value}"),
+        ));
+    }
+    let window_secs = duration("windowSize", window_size, MAX_USAGE_WINDOW_SECS)?;
+    if window_secs < MIN_USAGE_WINDOW_SECS {
+        return Err(err(
+            "windowSize",
+            format!("at least 1h: usage is kept by the hour (got {window_size:?})"),
+        ));
+    }
+    let half_life_secs = match half_life_period.map(str::trim) {
+        None | Some("") => None,
+        Some(text) => {
+            let secs = duration("halfLifePeriod", text, MAX_USAGE_WINDOW_SECS)?;
+            if secs < 60 {
+                return Err(err(
+                    "halfLifePeriod",
+                    format!("at least 1m, or none for no decay (got {text:?})"),
+                ));
+            }
+            Some(secs)
+        }
+    };
+    Ok(rota_scheduler::TimeFairShare {
+        k_value,
+        window_secs,
+        half_life_secs,
+    })
 }
 
 /// A duration in seconds as [`min_runtime`] reads it back: `1h30m`, `10m`, `45s`, `0s`.
@@ -428,6 +487,37 @@ mod tests {
         for secs in [0, 45, 60, 600, 5400, 3661, 86_400] {
             assert_eq!(f(&duration_text(secs)), Ok(secs), "{secs}");
         }
+    }
+
+    #[test]
+    fn time_fair_share_settings_name_the_field_that_is_wrong() {
+        let ok = time_fair_share(0.5, "168h", Some("12h")).unwrap();
+        assert_eq!(ok.k_value, 0.5);
+        assert_eq!(ok.window_secs, 7 * 86_400);
+        assert_eq!(ok.half_life_secs, Some(12 * 3600));
+        assert_eq!(
+            time_fair_share(0.0, "1h", None).unwrap().half_life_secs,
+            None
+        );
+        assert_eq!(
+            time_fair_share(1.0, "1h", Some("")).unwrap().half_life_secs,
+            None
+        );
+        let field = |r: Result<rota_scheduler::TimeFairShare, FieldError>| r.unwrap_err().field;
+        assert_eq!(field(time_fair_share(-1.0, "1h", None)), "kValue");
+        assert_eq!(field(time_fair_share(101.0, "1h", None)), "kValue");
+        assert_eq!(field(time_fair_share(f64::NAN, "1h", None)), "kValue");
+        assert_eq!(field(time_fair_share(1.0, "30m", None)), "windowSize");
+        assert_eq!(field(time_fair_share(1.0, "721h", None)), "windowSize");
+        assert_eq!(field(time_fair_share(1.0, "a week", None)), "windowSize");
+        assert_eq!(
+            field(time_fair_share(1.0, "1h", Some("30s"))),
+            "halfLifePeriod"
+        );
+        assert_eq!(
+            field(time_fair_share(1.0, "1h", Some("1d"))),
+            "halfLifePeriod"
+        );
     }
 
     #[test]

@@ -808,4 +808,25 @@ pub struct UnitShare {
     pub fair_share: f64,
     /// GPUs it held at the start of the cycle.
     pub allocated: f64,
+    /// GPU-hours it used over the usage window, weighed by age (time-based fair share), to a
+    /// tenth.
+    #[serde(default)]
+    pub usage_gpu_hours: f64,
+}
+
+/// Time-based fair share: how past usage weighs on the split of idle GPUs beyond deserved
+/// quota (KAI-Scheduler's names).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct FairShareSettings {
+    /// How much past usage counts, from 0 (off: the split is by over-quota weight alone) to 100.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
+    pub k_value: f64,
+    /// Usage older than this is forgotten: `1h` to `720h` (default `168h`, a week).
+    pub window_size: String,
+    /// Usage this old counts half (`12h`); absent or empty: every hour of the window counts
+    /// the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub half_life_period: Option<String>,
 }

@@ -31,6 +31,7 @@ pub fn Header() -> impl IntoView {
                                     <Show when=move || admin>
                                         <A href="/projects">"Projects"</A>
                                         <A href="/departments">"Departments"</A>
+                                        <A href="/settings">"Settings"</A>
                                     </Show>
                                 </nav>
                                 <div class="who">

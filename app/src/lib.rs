@@ -104,6 +104,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/projects") view=routes::org::ProjectsPage />
                         <Route path=path!("/departments") view=routes::org::DepartmentsPage />
                         <Route path=path!("/nodes") view=routes::nodes::NodesPage />
+                        <Route path=path!("/settings") view=routes::settings::SettingsPage />
                     </ParentRoute>
                 </Routes>
             </main>

@@ -38,6 +38,39 @@ pub struct ClusterFile {
     /// The Slurm executor's settings.
     #[serde(default)]
     pub slurm: Option<crate::executor::slurm::SlurmConfig>,
+    /// Time-based fair share, applied at every start when given (an admin may change it
+    /// meanwhile over REST or on the Settings page).
+    #[serde(default)]
+    pub fair_share: Option<FairShareSection>,
+}
+
+/// `[fair_share]`: how past usage weighs on the split of idle GPUs.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FairShareSection {
+    /// How much past usage counts, 0 (off) to 100.
+    pub k_value: f64,
+    /// Usage older than this is forgotten (default `168h`).
+    #[serde(default = "default_window_size")]
+    pub window_size: String,
+    /// Usage this old counts half (default: no decay).
+    #[serde(default)]
+    pub half_life_period: Option<String>,
+}
+
+impl FairShareSection {
+    /// The settings, checked.
+    pub fn settings(&self) -> Result<rota_scheduler::TimeFairShare, rota_api::FieldError> {
+        rota_api::validate::time_fair_share(
+            self.k_value,
+            &self.window_size,
+            self.half_life_period.as_deref(),
+        )
+    }
+}
+
+fn default_window_size() -> String {
+    rota_api::validate::duration_text(rota_scheduler::usage::DEFAULT_WINDOW_SECS)
 }
 
 /// Which executor runs a cluster's pods.
@@ -143,6 +176,11 @@ impl ClusterFile {
         if file.slurm.is_some() && file.executor != ExecutorKind::Slurm {
             return Err(invalid("[slurm] is for executor = \"slurm\"".into()));
         }
+        if let Some(section) = &file.fair_share {
+            section
+                .settings()
+                .map_err(|e| invalid(format!("fair_share: {}: {}", e.field, e.message)))?;
+        }
         for (i, n) in file.nodes.iter().enumerate() {
             rota_api::validate::name(&format!("nodes[{i}].name"), &n.name)
                 .and_then(|()| rota_api::validate::name(&format!("nodes[{i}].pool"), &n.pool))
@@ -194,6 +232,33 @@ mod tests {
         assert!(err.to_string().contains("unknown field `gpu`"), "{err}");
         let err = ClusterFile::parse("c.toml", "name = \"x\"\nnodes = []\n").unwrap_err();
         assert!(err.to_string().contains("at least one node"), "{err}");
+    }
+
+    #[test]
+    fn a_fair_share_section_is_checked_when_the_file_is_read() {
+        let nodes = "[[nodes]]\nname = \"n\"\ngpus = 2\n";
+        let c = ClusterFile::parse(
+            "c.toml",
+            &format!(
+                "name = \"x\"\n{nodes}[fair_share]\nk_value = 0.5\nhalf_life_period = \"12h\"\n"
+            ),
+        )
+        .expect("valid");
+        let t = c.fair_share.expect("section").settings().expect("valid");
+        assert_eq!(
+            (t.k_value, t.window_secs, t.half_life_secs),
+            (0.5, 7 * 86_400, Some(43_200))
+        );
+        let err = ClusterFile::parse(
+            "c.toml",
+            &format!("name = \"x\"\n{nodes}[fair_share]\nk_value = 0.5\nwindow_size = \"10m\"\n"),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("fair_share: windowSize: at least 1h"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -86,6 +86,7 @@ struct Inner {
     deserved: GpuGauges,
     fair_share: GpuGauges,
     allocated: GpuGauges,
+    usage: GpuGauges,
     pending: Gauge,
     cycles: Counter,
     binds: Counter,
@@ -106,6 +107,7 @@ impl Default for Metrics {
         let deserved = GpuGauges::default();
         let fair_share = GpuGauges::default();
         let allocated = GpuGauges::default();
+        let usage = GpuGauges::default();
         let pending = Gauge::default();
         let cycles = Counter::default();
         let binds = Counter::default();
@@ -129,6 +131,11 @@ impl Default for Metrics {
             "rota_allocated_gpus",
             "GPUs an org unit held at the start of the last cycle",
             allocated.clone(),
+        );
+        registry.register(
+            "rota_usage_gpu_hours",
+            "GPU-hours an org unit used over the usage window, weighed by age (time-based fair share)",
+            usage.clone(),
         );
         registry.register(
             "rota_pending_workloads",
@@ -157,6 +164,7 @@ impl Default for Metrics {
             deserved,
             fair_share,
             allocated,
+            usage,
             pending,
             cycles,
             binds,
@@ -222,6 +230,8 @@ impl Metrics {
                 deserved: q.deserved.as_gpus(),
                 fair_share: q.fair_share.as_gpus(),
                 allocated: q.allocated.as_gpus(),
+                // To a tenth: the figure changes every cycle, the rows only when it shows.
+                usage_gpu_hours: (q.usage_gpu_secs as f64 / 360.0).round() / 10.0,
             })
             .collect();
         self.set_shares(rows)
@@ -238,7 +248,7 @@ impl Metrics {
             return false;
         }
         // Units and pools come and go: the gauges hold exactly the last cycle's rows.
-        for family in [&m.deserved, &m.fair_share, &m.allocated] {
+        for family in [&m.deserved, &m.fair_share, &m.allocated, &m.usage] {
             family.clear();
         }
         for row in &rows {
@@ -251,6 +261,7 @@ impl Metrics {
             m.deserved.get_or_create(&labels).set(row.deserved);
             m.fair_share.get_or_create(&labels).set(row.fair_share);
             m.allocated.get_or_create(&labels).set(row.allocated);
+            m.usage.get_or_create(&labels).set(row.usage_gpu_hours);
         }
         *shares = rows;
         true
@@ -287,11 +298,17 @@ mod tests {
             fair_share: rota_scheduler::MilliGpus(3000),
             allocated: rota_scheduler::MilliGpus(1500),
             demand: rota_scheduler::MilliGpus(4000),
+            held: rota_scheduler::MilliGpus(1500),
+            usage_gpu_secs: 7200,
         });
         metrics.record(&plan, Duration::from_millis(3), PhaseTimes::default());
         let text = metrics.render();
         assert!(
             text.contains("rota_deserved_gpus{pool=\"pool \\\"a\\\"\",project=\"team-a\"} 2.0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("rota_usage_gpu_hours{pool=\"pool \\\"a\\\"\",project=\"team-a\"} 2.0"),
             "{text}"
         );
         assert!(text.contains("# TYPE rota_cycles counter"), "{text}");

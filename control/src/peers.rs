@@ -484,6 +484,7 @@ mod tests {
                 deserved: 2.0,
                 fair_share: 2.5,
                 allocated: f64::from(i % 3),
+                usage_gpu_hours: 1234.5,
             })
             .collect();
         let payloads = pack(

@@ -52,6 +52,9 @@ pub async fn seed(
                 uuid: Set(uuid::Uuid::new_v4().to_string()),
                 name: Set(file.name.clone()),
                 created_at: Set(now),
+                k_value: Set(0.0),
+                usage_window_secs: Set(rota_scheduler::usage::DEFAULT_WINDOW_SECS as i64),
+                half_life_secs: Set(None),
             })
             .exec(&txn)
             .await?;
@@ -59,6 +62,14 @@ pub async fn seed(
         }
     };
     sync_nodes(&txn, cluster_id, file).await?;
+    if let Some(section) = &file.fair_share {
+        let settings = section
+            .settings()
+            .map_err(|e| DbErr::Custom(format!("fair_share: {}: {}", e.field, e.message)))?;
+        crate::services::fair_share::write(&txn, cluster_id, &settings)
+            .await
+            .map_err(|e| DbErr::Custom(e.to_string()))?;
+    }
     let mut generated_password = None;
     if first_start {
         let default_pool = node_pool::Entity::find()

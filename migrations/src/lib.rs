@@ -11,6 +11,7 @@ mod m20261202_000003_distributed;
 mod m20261202_000004_revocations;
 mod m20261203_000001_leadership;
 mod m20261203_000002_min_runtime;
+mod m20261203_000003_usage;
 
 /// Every migration, oldest first.
 #[derive(Debug)]
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000004_revocations::Migration),
             Box::new(m20261203_000001_leadership::Migration),
             Box::new(m20261203_000002_min_runtime::Migration),
+            Box::new(m20261203_000003_usage::Migration),
         ]
     }
 }

@@ -200,26 +200,30 @@ impl UsageLedger {
     }
 
     /// Every project's usage at `now_ms`, weighed over the window. A bucket the window's start
-    /// cuts counts for the part inside it (its GPU time taken as spread evenly).
+    /// cuts counts for the part inside it (its GPU time taken as spread evenly). Each bucket's
+    /// weight is worked out once for all projects.
     pub fn weighed(&self, now_ms: u64, settings: &TimeFairShare) -> Vec<ProjectUsage> {
         let window_start = now_ms.saturating_sub(settings.window_secs.saturating_mul(1000));
-        let bucket_ms = self.bucket_ms as f64;
+        let first = self.bucket_of(window_start);
+        let last = self.bucket_of(now_ms);
+        let factors: Vec<f64> = (first..=last)
+            .step_by(self.bucket_ms as usize)
+            .map(|start| {
+                let from = start.max(window_start);
+                let to = (start + self.bucket_ms).min(now_ms).max(from);
+                let inside = (start + self.bucket_ms - from) as f64 / self.bucket_ms as f64;
+                let middle = (from + to) as f64 / 2.0;
+                inside * settings.weigh((now_ms as f64 - middle) / 1000.0)
+            })
+            .collect();
         self.buckets
             .iter()
             .filter_map(|((project, pool), rows)| {
                 let gpu_secs: f64 = rows
-                    .range(self.bucket_of(window_start)..)
+                    .range(first..=last)
                     .map(|(&start, &secs)| {
-                        let from = start.max(window_start);
-                        let to = (start + self.bucket_ms).min(now_ms.max(from));
-                        let inside = if start >= window_start {
-                            1.0
-                        } else {
-                            (start + self.bucket_ms - from) as f64 / bucket_ms
-                        };
-                        let middle = (from + to) as f64 / 2.0;
-                        let age_secs = (now_ms as f64 - middle) / 1000.0;
-                        secs * inside * settings.weigh(age_secs)
+                        let at = ((start - first) / self.bucket_ms) as usize;
+                        secs * factors.get(at).copied().unwrap_or(0.0)
                     })
                     .sum();
                 (gpu_secs > 0.0).then(|| ProjectUsage {
@@ -229,6 +233,18 @@ impl UsageLedger {
                 })
             })
             .collect()
+    }
+
+    /// Buckets that start at or after `from_ms` (those that can have changed since then), for
+    /// storing: (project, pool, bucket start, GPU-seconds).
+    pub fn rows_from(&self, from_ms: u64) -> impl Iterator<Item = (&str, &str, u64, f64)> {
+        let from = self.bucket_of(from_ms);
+        self.buckets
+            .iter()
+            .flat_map(move |((project, pool), rows)| {
+                rows.range(from..)
+                    .map(move |(&start, &secs)| (project.as_str(), pool.as_str(), start, secs))
+            })
     }
 
     /// The buckets, for storing: (project, pool, bucket start, GPU-seconds).

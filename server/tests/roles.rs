@@ -439,6 +439,26 @@ async fn every_endpoint_answers_each_role_as_it_may() {
         [200, 200, 200, 401],
     )
     .await;
+    // Time-based fair share: everyone signed in reads it, only the admin changes it.
+    expect(
+        &app,
+        &who,
+        "GET",
+        "/api/v1/settings/fair-share",
+        None,
+        [200, 200, 200, 401],
+    )
+    .await;
+    let settings = json!({"kValue": 0.5, "windowSize": "24h"}).to_string();
+    expect(
+        &app,
+        &who,
+        "PUT",
+        "/api/v1/settings/fair-share",
+        Some(&settings),
+        [200, 403, 403, 401],
+    )
+    .await;
     expect(
         &app,
         &who,

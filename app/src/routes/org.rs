@@ -312,6 +312,7 @@ fn UnitEditor(
                         <th>"Limit"</th>
                         <th>"Over-quota weight"</th>
                         <th>"Deserved · fair share · allocated"</th>
+                        <th title="GPU-hours used over the usage window, weighed by age (time-based fair share; Settings)">"Used in window"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -320,7 +321,7 @@ fn UnitEditor(
                         .into_iter()
                         .map(|f| {
                             let (pool, name) = (f.pool.clone(), unit_name.clone());
-                            let bar = move || {
+                            let bar = Signal::derive(move || {
                                 let all = shares.get();
                                 let scale = all
                                     .iter()
@@ -330,7 +331,7 @@ fn UnitEditor(
                                 all.into_iter()
                                     .find(|s| s.pool == pool && s.name == name && s.is_project == is_project)
                                     .map(|s| (s, scale))
-                            };
+                            });
                             view! {
                                 <tr data-pool=f.pool.clone()>
                                     <th scope="row">{f.pool.clone()}</th>
@@ -338,7 +339,7 @@ fn UnitEditor(
                                     <td><input class="num" name="limit" inputmode="decimal" placeholder="none" aria-label=format!("GPU limit in {}", f.pool) value=f.limit.get_untracked() bind:value=f.limit /></td>
                                     <td><input class="num" name="weight" inputmode="numeric" aria-label=format!("Over-quota weight in {}", f.pool) value=f.weight.get_untracked() bind:value=f.weight /></td>
                                     <td class="share">
-                                        {move || bar()
+                                        {move || bar.get()
                                             .map(|(s, scale)| {
                                                 view! {
                                                     <ShareBar deserved=s.deserved fair_share=s.fair_share allocated=s.allocated scale />
@@ -347,6 +348,9 @@ fn UnitEditor(
                                                     </span>
                                                 }
                                             })}
+                                    </td>
+                                    <td class="usage num">
+                                        {move || bar.get().map(|(s, _)| format!("{:.1} GPU-h", s.usage_gpu_hours))}
                                     </td>
                                 </tr>
                             }

@@ -5,6 +5,7 @@ pub mod assets;
 pub mod cluster;
 pub mod org;
 pub mod session;
+pub mod settings;
 pub mod workloads;
 
 #[cfg(feature = "ssr")]

@@ -29,6 +29,7 @@ mod pods;
 mod reconcile;
 pub(crate) mod snapshot;
 mod supervise;
+mod usage;
 
 pub use supervise::Health;
 
@@ -300,6 +301,8 @@ pub struct Control {
     reconciled: Arc<std::sync::Mutex<Option<Instant>>>,
     /// The snapshot as the last cycle left it, and when it was last read whole.
     cache: Arc<tokio::sync::Mutex<Option<(snapshot::Loaded, Instant)>>>,
+    /// The projects' past usage (read when this server starts to schedule).
+    usage: Arc<tokio::sync::Mutex<Option<usage::Usage>>>,
     /// The last cycle bound, evicted and wrote nothing.
     quiet: Arc<AtomicBool>,
     /// When (ms since the epoch) a quiet loop must run a cycle anyway: the last plan had
@@ -317,6 +320,8 @@ pub struct Control {
     pub check_every: Duration,
     /// How often it compares what the executor runs with the store (and reads its nodes).
     pub reconcile_every: Duration,
+    /// How often it saves the projects' accrued usage.
+    pub save_usage_every: Duration,
 }
 
 impl Control {
@@ -345,6 +350,7 @@ impl Control {
             in_flight: Arc::default(),
             reconciled: Arc::default(),
             cache: Arc::default(),
+            usage: Arc::default(),
             quiet: Arc::default(),
             recheck_due: Arc::new(std::sync::atomic::AtomicU64::new(u64::MAX)),
             health: Health::default(),
@@ -353,6 +359,7 @@ impl Control {
             tick: Duration::from_millis(500),
             check_every: CHECK_EVERY,
             reconcile_every: RECONCILE_EVERY,
+            save_usage_every: usage::SAVE_EVERY,
         }
     }
 
@@ -420,8 +427,13 @@ impl Control {
             }
             // The scheduler has no clock: on the same snapshot it makes the same plan. When the
             // last cycle changed nothing and nothing happened since, another would only repeat it.
-            let due =
-                u64::try_from(now_ms()).unwrap_or(0) >= self.recheck_due.load(Ordering::Relaxed);
+            let now = u64::try_from(now_ms()).unwrap_or(0);
+            let due = now >= self.recheck_due.load(Ordering::Relaxed);
+            let mut usage_slot = self.usage.lock().await;
+            let usage = self.usage_ready(&mut usage_slot, loaded, now).await?;
+            if usage.save_due(self.save_usage_every) {
+                self.save_usage(usage, loaded, now).await?;
+            }
             if !happened
                 && refreshed == Refreshed::Unchanged
                 && self.quiet.load(Ordering::Relaxed)
@@ -433,11 +445,14 @@ impl Control {
             phases.load = started.elapsed();
             let config = Config {
                 placement: loaded.placements.clone(),
+                time_fair_share: loaded.time_fair_share,
                 ..Config::default()
             };
             // The cycle is CPU-bound (tens of ms with thousands pending): it runs on a blocking
             // thread so that the runtime's workers keep answering requests meanwhile.
-            loaded.snapshot.now_ms = u64::try_from(now_ms()).unwrap_or(0);
+            loaded.snapshot.now_ms = now;
+            usage.ledger.advance(now);
+            loaded.snapshot.usage = usage.ledger.weighed(now, &loaded.time_fair_share);
             let snapshot = std::mem::take(&mut loaded.snapshot);
             let ran = tokio::task::spawn_blocking(move || {
                 let mut times = PhaseTimes::default();
@@ -466,10 +481,15 @@ impl Control {
                 .store(!wrote && plan.is_idle(), Ordering::Relaxed);
             // A workload that waits for a minimum runtime to end may start once it has: a cycle
             // runs then, and every few seconds meanwhile (its reason counts down).
-            let due = plan.recheck_at_ms.map_or(u64::MAX, |at| {
+            let mut due = plan.recheck_at_ms.map_or(u64::MAX, |at| {
                 at.min(loaded.snapshot.now_ms.saturating_add(RECHECK_AT_MOST_MS))
             });
+            // With time-based fair share, shares move as usage accrues.
+            if loaded.time_fair_share.is_on() && !plan.pending.is_empty() {
+                due = due.min(now.saturating_add(usage::RECHECK_MS));
+            }
             self.recheck_due.store(due, Ordering::Relaxed);
+            usage.ledger.hold(now, &plan.shares);
             // Binds are dated with the cycle's time: the time the plan counted from, so that
             // how long a workload has run reads the same from the store and the kept snapshot.
             let now = i64::try_from(loaded.snapshot.now_ms).unwrap_or_else(|_| now_ms());
@@ -482,8 +502,9 @@ impl Control {
                 commit::Orders::default()
             };
             remember(loaded, &plan, &orders, now);
-            // The next cycle sets its own time.
+            // The next cycle sets its own time, and weighs usage at it.
             loaded.snapshot.now_ms = 0;
+            loaded.snapshot.usage = Vec::new();
             phases.commit = committing.elapsed();
             if let Some(diff) = self.reasons.replace(&plan, self.wake.has_peers())
                 && !diff.is_empty()
@@ -508,6 +529,7 @@ impl Control {
             );
             settled.stopped += self.dispatch(loaded, &orders.stops, &[]);
             settled.started += self.dispatch(loaded, &[], &orders.starts);
+            drop(usage_slot);
             drop(cache);
             if wrote {
                 self.wake.announce();

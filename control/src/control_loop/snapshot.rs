@@ -78,10 +78,14 @@ pub(crate) struct Loaded {
     pub node_ids: BTreeMap<String, i32>,
     /// Pool placement policies by pool name.
     pub placements: BTreeMap<String, rota_scheduler::PlacementStrategy>,
+    /// Time-based fair share's settings.
+    pub time_fair_share: rota_scheduler::TimeFairShare,
     /// Project names by row id.
     pub project_names: BTreeMap<i32, String>,
     /// Node names by row id.
     pub node_names: BTreeMap<i32, String>,
+    /// Node pool row ids by name.
+    pub pool_ids: BTreeMap<String, i32>,
     /// Every pod of the cluster by its name: running, starting and stopping.
     pub pods: BTreeMap<String, PodRow>,
     /// Pods of deleted workloads to stop at the next chance.
@@ -131,8 +135,10 @@ pub(crate) struct Organization {
     pub projects: Vec<Project>,
     pub node_ids: BTreeMap<String, i32>,
     pub placements: BTreeMap<String, rota_scheduler::PlacementStrategy>,
+    pub time_fair_share: rota_scheduler::TimeFairShare,
     pub project_names: BTreeMap<i32, String>,
     pub node_names: BTreeMap<i32, String>,
+    pub pool_ids: BTreeMap<String, i32>,
 }
 
 /// Loads the cluster's nodes, org tree, live workloads and pods.
@@ -246,12 +252,16 @@ pub(crate) async fn load(db: &impl ConnectionTrait, cluster_id: i32) -> ControlR
             releasing: Vec::new(),
             // Set to the time of each cycle, when it runs.
             now_ms: 0,
+            // Likewise.
+            usage: Vec::new(),
         },
         workloads: live.into_iter().map(|w| (w.id, w)).collect(),
         node_ids: org.node_ids,
         placements: org.placements,
+        time_fair_share: org.time_fair_share,
         project_names: org.project_names,
         node_names: org.node_names,
+        pool_ids: org.pool_ids,
         pods,
         stopping: Vec::new(),
         unreadable,
@@ -339,8 +349,10 @@ impl Loaded {
         self.snapshot.projects = org.projects;
         self.node_ids = org.node_ids;
         self.placements = org.placements;
+        self.time_fair_share = org.time_fair_share;
         self.project_names = org.project_names;
         self.node_names = org.node_names;
+        self.pool_ids = org.pool_ids;
         Ok(())
     }
 
@@ -536,14 +548,18 @@ pub(crate) async fn load_organization(
             (p.name.clone(), strategy)
         })
         .collect();
+    let pool_ids = pools.values().map(|p| (p.name.clone(), p.id)).collect();
+    let time_fair_share = crate::services::fair_share::read(db, cluster_id).await?;
     Ok(Organization {
         nodes,
         departments,
         projects,
         node_ids,
         placements,
+        time_fair_share,
         project_names,
         node_names,
+        pool_ids,
     })
 }
 

@@ -50,6 +50,7 @@ impl Control {
                 // Another server may have scheduled meanwhile: start from the store.
                 self.wake.record(true);
                 *self.cache.lock().await = None;
+                *self.usage.lock().await = None;
                 self.quiet.store(false, Ordering::Relaxed);
                 if let Ok(mut in_flight) = self.in_flight.lock() {
                     in_flight.clear();

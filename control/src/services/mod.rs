@@ -23,6 +23,7 @@ pub mod access;
 pub mod asset_wire;
 pub mod assets;
 pub mod cluster;
+pub mod fair_share;
 mod intake;
 pub mod logs;
 pub mod org;

@@ -16,7 +16,7 @@ use super::{Rota, require_admin};
 use crate::auth::Principal;
 use crate::control_loop::insert_event;
 use crate::error::{ControlError, ControlResult};
-use crate::store::entity::{department, node_pool, project, quota, workload};
+use crate::store::entity::{department, node_pool, project, project_usage, quota, workload};
 use crate::time::{now_ms, rfc3339};
 
 /// A project or a department.
@@ -415,6 +415,10 @@ pub async fn delete(rota: &Rota, who: &Principal, unit: Unit, id: i32) -> Contro
                 .into());
             }
             project::Entity::delete_by_id(id).exec(&txn).await?;
+            project_usage::Entity::delete_many()
+                .filter(project_usage::Column::ProjectId.eq(id))
+                .exec(&txn)
+                .await?;
             p.name
         }
         Unit::Department => {

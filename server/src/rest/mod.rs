@@ -18,6 +18,7 @@ mod logs;
 mod metrics;
 pub mod openapi;
 mod projects;
+mod settings;
 mod strict_json;
 mod token;
 mod units;
@@ -113,6 +114,10 @@ pub fn router(rota: Rota) -> Router {
         .route("/api/v1/clusters", get(cluster::clusters))
         .route("/api/v1/node-pools", get(cluster::node_pools))
         .route("/api/v1/nodes", get(cluster::nodes))
+        .route(
+            "/api/v1/settings/fair-share",
+            get(settings::get_fair_share).put(settings::put_fair_share),
+        )
         .route("/api/v1/changes", get(changes::changes))
         .route("/api/v1/workloads", get(workloads::list))
         .route(

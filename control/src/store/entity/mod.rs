@@ -10,6 +10,7 @@ pub mod node;
 pub mod node_pool;
 pub mod pod;
 pub mod project;
+pub mod project_usage;
 pub mod quota;
 pub mod revocation;
 pub mod setting;

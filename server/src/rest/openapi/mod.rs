@@ -11,8 +11,8 @@ use links::CreateLinks;
 use responses::CommonResponses;
 
 use super::{
-    access, assets, changes, cluster, health, logs, metrics, projects, token, units, user_apps,
-    workloads,
+    access, assets, changes, cluster, health, logs, metrics, projects, settings, token, units,
+    user_apps, workloads,
 };
 
 struct BearerAuth;
@@ -74,6 +74,8 @@ impl Modify for BearerAuth {
         cluster::clusters,
         cluster::node_pools,
         cluster::nodes,
+        settings::get_fair_share,
+        settings::put_fair_share,
         workloads::list,
         workloads::submit_training,
         workloads::submit_workspace,
