@@ -6,6 +6,7 @@ use crate::model::{
     Snapshot, Workload, WorkloadKind, priority,
 };
 use crate::quantity::MilliGpus;
+use crate::usage::UsageLedger;
 
 /// The shape of a synthetic cluster and load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +25,11 @@ pub struct Shape {
     pub pending: u32,
     /// Seed of the generator.
     pub seed: u64,
+}
+
+/// The name of the `i`-th project.
+fn project_name(i: u32) -> String {
+    format!("project-{i:04}")
 }
 
 struct SplitMix(u64);
@@ -80,7 +86,7 @@ pub fn build(shape: Shape) -> Snapshot {
         .collect();
     let projects: Vec<Project> = (0..shape.projects)
         .map(|i| Project {
-            name: format!("project-{i:04}"),
+            name: project_name(i),
             department: (shape.departments > 0)
                 .then(|| format!("dept-{:03}", i % shape.departments)),
             quotas: quota(capacity / i64::from(shape.projects.max(1)), 1 + (i % 3)),
@@ -112,7 +118,7 @@ pub fn build(shape: Shape) -> Snapshot {
         let mut w = Workload {
             id: u64::from(i) + 1,
             name: format!("w-{i}"),
-            project: format!("project-{project:04}"),
+            project: project_name(project as u32),
             kind,
             pools: Vec::new(),
             pods,
@@ -167,4 +173,25 @@ pub fn build(shape: Shape) -> Snapshot {
         now_ms: 0,
         usage: Vec::new(),
     }
+}
+
+/// A history of usage for every project of `shape`: one bucket of `bucket_ms` per project for
+/// each of the `days` before `now_ms`, each of 0 to 2·(its fair part of the cluster) GPUs held
+/// for the whole bucket. What `rota sim bench --usage-days` weighs every cycle.
+pub fn usage_history(shape: Shape, now_ms: u64, days: u32, bucket_ms: u64) -> UsageLedger {
+    let mut rng = SplitMix(shape.seed ^ 0x5EED_0F0A_6E00);
+    let mut ledger = UsageLedger::new(bucket_ms);
+    let gpus = u64::from(shape.nodes) * u64::from(shape.gpus_per_node);
+    let fair_part = gpus / u64::from(shape.projects.max(1)).max(1);
+    let buckets = u64::from(days) * 86_400_000 / bucket_ms.max(1);
+    let secs = bucket_ms as f64 / 1000.0;
+    for p in 0..shape.projects {
+        let name = project_name(p);
+        for b in 1..=buckets {
+            let held = rng.below(2 * fair_part + 1) as f64;
+            let start = now_ms.saturating_sub(b * bucket_ms);
+            ledger.record(&name, DEFAULT_POOL, start, held * secs);
+        }
+    }
+    ledger
 }

@@ -34,6 +34,16 @@ pub struct BenchArgs {
     /// Seed of the synthetic load.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Days of usage history per project, in hourly buckets, weighed before every cycle
+    /// (time-based fair share); 0: none.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=30))]
+    usage_days: u32,
+    /// Time-based fair share's k with `--usage-days`.
+    #[arg(long, default_value_t = 1.0, value_parser = k_value)]
+    k_value: f64,
+    /// A half life for the usage, in hours (default: none).
+    #[arg(long)]
+    half_life_hours: Option<u64>,
     /// Times to run the cycle; the median is reported.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
     repeat: u32,
@@ -44,6 +54,9 @@ pub struct BenchArgs {
 
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 struct Phases {
+    /// Weighing the usage history (with `--usage-days`), as the control plane does before each
+    /// cycle.
+    usage_ms: f64,
     prepare_ms: f64,
     fair_share_ms: f64,
     allocate_ms: f64,
@@ -74,6 +87,18 @@ struct Figures {
     placements_per_s: f64,
     floor_placements: usize,
     phases: Phases,
+}
+
+/// A k value from 0 to 100.
+fn k_value(text: &str) -> Result<f64, String> {
+    let k: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    let max = rota_scheduler::usage::MAX_K_VALUE;
+    if !k.is_finite() || !(0.0..=max).contains(&k) {
+        return Err(format!("must be from 0 to {max}, got {text}"));
+    }
+    Ok(k)
 }
 
 fn ms(d: Duration) -> f64 {
@@ -109,8 +134,18 @@ pub fn run(args: &BenchArgs) -> ExitCode {
         pending: args.pending,
         seed: args.seed,
     };
-    let snapshot = synthetic::build(shape);
-    let config = Config::default();
+    let mut snapshot = synthetic::build(shape);
+    let mut config = Config::default();
+    let now_ms = rota_scheduler::scenario::START_MS;
+    let history = (args.usage_days > 0).then(|| {
+        config.time_fair_share = rota_scheduler::TimeFairShare {
+            k_value: args.k_value,
+            window_secs: u64::from(args.usage_days) * 86_400,
+            half_life_secs: args.half_life_hours.map(|h| h * 3600),
+        };
+        synthetic::usage_history(shape, now_ms, args.usage_days, 3_600_000)
+    });
+    snapshot.now_ms = now_ms;
     let running = snapshot.workloads.iter().filter(|w| w.is_running()).count();
     if args.output == Output::Text {
         println!(
@@ -128,9 +163,14 @@ pub fn run(args: &BenchArgs) -> ExitCode {
     let mut last_plan = None;
     let mut floor_placements = 0;
     for _ in 0..args.repeat {
+        let weighing = Instant::now();
+        if let Some(ledger) = &history {
+            snapshot.usage = ledger.weighed(now_ms, &config.time_fair_share);
+        }
+        let usage_ms = ms(weighing.elapsed());
         match one_cycle(&snapshot, &config) {
             Ok((phases, total, plan)) => {
-                runs.push((total, phases));
+                runs.push((usage_ms + total, Phases { usage_ms, ..phases }));
                 last_plan = Some(plan);
             }
             Err(e) => {
@@ -169,6 +209,12 @@ pub fn run(args: &BenchArgs) -> ExitCode {
                 "one full cycle (median of {}): {cycle_ms:.1} ms",
                 args.repeat
             );
+            if history.is_some() {
+                println!(
+                    "  usage        {:>8.1} ms ({} days of hourly usage for each project, k {})",
+                    phases.usage_ms, args.usage_days, args.k_value
+                );
+            }
             println!("  prepare      {:>8.1} ms", phases.prepare_ms);
             println!("  fair share   {:>8.1} ms", phases.fair_share_ms);
             println!("  allocate     {:>8.1} ms", phases.allocate_ms);
