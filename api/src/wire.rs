@@ -830,3 +830,78 @@ pub struct FairShareSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub half_life_period: Option<String>,
 }
+
+/// The cluster over the last hour, day or week (the Overview page; `GET /api/v1/overview`):
+/// averages per bucket (a minute for the hour, an hour otherwise) over the part of it recorded,
+/// oldest first, up to the bucket under way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Overview {
+    /// When it was read, in milliseconds since the epoch.
+    pub now_ms: i64,
+    /// `hour`, `day` or `week`.
+    pub range: String,
+    /// The length of one bucket, in seconds.
+    pub bucket_secs: u64,
+    /// The whole cluster, per bucket.
+    pub cluster: Vec<ClusterPoint>,
+    /// Each node pool's busiest projects.
+    pub pools: Vec<PoolHistory>,
+}
+
+/// The cluster in one bucket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterPoint {
+    /// The bucket's start, in milliseconds since the epoch.
+    pub at_ms: i64,
+    /// GPUs allocated, on average.
+    pub allocated: f64,
+    /// GPUs the cluster has, on average.
+    pub capacity: f64,
+    /// Workloads pending, on average.
+    pub pending: f64,
+    /// The longest any workload had waited, at its longest in the bucket (seconds).
+    pub longest_wait_secs: f64,
+}
+
+/// One node pool's projects over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PoolHistory {
+    /// The node pool.
+    pub pool: String,
+    /// Its projects that held the most GPUs over the range, the busiest first.
+    pub projects: Vec<ProjectHistory>,
+    /// Projects with GPU time in the range that are not listed.
+    pub left_out: u32,
+}
+
+/// One project in one pool over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectHistory {
+    /// The project.
+    pub name: String,
+    /// Per bucket, oldest first.
+    pub points: Vec<ProjectPoint>,
+}
+
+/// A project in one bucket: averages in GPUs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectPoint {
+    /// The bucket's start, in milliseconds since the epoch.
+    pub at_ms: i64,
+    /// GPUs allocated.
+    pub allocated: f64,
+    /// Deserved quota.
+    pub deserved: f64,
+    /// Fair share.
+    pub fair_share: f64,
+}

@@ -23,6 +23,9 @@ pub fn Header() -> impl IntoView {
                             let admin = me.is_admin();
                             view! {
                                 <nav aria-label="Main">
+                                    <Show when=move || admin>
+                                        <A href="/overview">"Overview"</A>
+                                    </Show>
                                     <A href="/workloads">"Workloads"</A>
                                     <A href="/environments">"Environments"</A>
                                     <A href="/compute">"Compute resources"</A>

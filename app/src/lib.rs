@@ -11,6 +11,8 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 mod asset_forms;
+#[cfg(feature = "ssr")]
+mod charts;
 mod components;
 mod error;
 mod format;
@@ -105,6 +107,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/departments") view=routes::org::DepartmentsPage />
                         <Route path=path!("/nodes") view=routes::nodes::NodesPage />
                         <Route path=path!("/settings") view=routes::settings::SettingsPage />
+                        <Route path=path!("/overview") view=routes::overview::OverviewPage />
                     </ParentRoute>
                 </Routes>
             </main>

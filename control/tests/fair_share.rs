@@ -83,8 +83,15 @@ on_both!(
         let rows = (1..=10).map(|h| project_usage::ActiveModel {
             project_id: sea_orm::ActiveValue::Set(team_a.id),
             node_pool_id: sea_orm::ActiveValue::Set(pool.id),
+            span_ms: sea_orm::ActiveValue::Set(hour),
             bucket_start_ms: sea_orm::ActiveValue::Set(now - now % hour - h * hour),
             gpu_secs: sea_orm::ActiveValue::Set(4.0 * 3600.0),
+            deserved_gpu_secs: sea_orm::ActiveValue::Set(0.0),
+            fair_share_gpu_secs: sea_orm::ActiveValue::Set(4.0 * 3600.0),
+            capacity_gpu_secs: sea_orm::ActiveValue::Set(0.0),
+            pending_secs: sea_orm::ActiveValue::Set(0.0),
+            longest_wait_secs: sea_orm::ActiveValue::Set(0.0),
+            covered_secs: sea_orm::ActiveValue::Set(3600.0),
         });
         project_usage::Entity::insert_many(rows)
             .exec(&store.db)
@@ -143,6 +150,7 @@ on_both!(
         let team_b = org::find_project(&rota, "team-b").await.expect("team-b");
         let saved: f64 = project_usage::Entity::find()
             .filter(project_usage::Column::ProjectId.eq(team_b.id))
+            .filter(project_usage::Column::SpanMs.eq(3_600_000i64))
             .all(&store.db)
             .await
             .expect("reads")

@@ -93,6 +93,7 @@ test('a researcher sees no admin pages and can submit only into their own projec
     await signIn(page, rota.base, 'rita', 'rita-pass-1');
     assert.equal(await page.locator('header .role').textContent(), 'researcher');
     assert.equal(await page.locator('nav a:text("Projects")').count(), 0);
+    assert.equal(await page.locator('nav a:text("Settings")').count(), 0);
 
     await page.goto(`${rota.base}/projects`);
     await page.locator('.error:text("only an admin may do this")').waitFor({ timeout: 10_000 });

@@ -81,6 +81,12 @@ export async function signIn(page, base, username = 'admin', password = ADMIN_PA
   await page.fill('input[name="password"]', password);
   await page.click('button[type="submit"]:text("Sign in")');
   await page.locator('header .who .user').waitFor({ timeout: 15_000 });
+  // Admins land on the Overview: the tests start from the workloads, as researchers do.
+  await page.waitForURL(/\/(overview|workloads)$/);
+  if (page.url().endsWith('/overview')) {
+    await page.click('nav a:text("Workloads")');
+    await page.waitForURL(/\/workloads$/);
+  }
 }
 
 // Collects console errors and page errors, to assert none happened.
@@ -136,6 +142,14 @@ export async function api(base, username = 'admin', password = ADMIN_PASSWORD) {
     async workloads() {
       const res = await fetch(`${base}/api/v1/workloads`, { headers: auth });
       return (await res.json()).workloads;
+    },
+    async deleteTraining(project, name) {
+      const res = await fetch(`${base}/api/v1/workloads/trainings/${project}%2F${name}`, { method: 'DELETE', headers: auth });
+      if (res.status >= 300) throw new Error(`delete ${project}/${name}: ${res.status} ${await res.text()}`);
+    },
+    async fairShare() {
+      const res = await fetch(`${base}/api/v1/settings/fair-share`, { headers: auth });
+      return res.json();
     },
   };
 }

@@ -1,6 +1,8 @@
-//! Time-based fair share: each cluster's settings (`k_value`, the usage window, an optional half
-//! life), and past GPU usage per project and node pool in hourly buckets. Rows older than the
-//! retention are pruned by the loop.
+//! Time-based fair share and the cluster's history: each cluster's settings (`k_value`, the usage
+//! window, an optional half life), and per project and node pool, in buckets of a minute and of
+//! an hour, the integrals of what it held, deserved and was fairly due (GPU-seconds). Rows of
+//! project 0 are a whole pool's (its capacity; with pool 0, the pending workloads). The loop
+//! prunes minute rows after a few hours and hour rows past the retention.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -13,8 +15,15 @@ enum ProjectUsage {
     Table,
     ProjectId,
     NodePoolId,
+    SpanMs,
     BucketStartMs,
     GpuSecs,
+    DeservedGpuSecs,
+    FairShareGpuSecs,
+    CapacityGpuSecs,
+    PendingSecs,
+    LongestWaitSecs,
+    CoveredSecs,
 }
 
 #[derive(DeriveIden)]
@@ -49,22 +58,31 @@ impl MigrationTrait for Migration {
                 .table(ProjectUsage::Table)
                 .col(integer(ProjectUsage::ProjectId))
                 .col(integer(ProjectUsage::NodePoolId))
+                .col(big_integer(ProjectUsage::SpanMs))
                 .col(big_integer(ProjectUsage::BucketStartMs))
                 .col(double(ProjectUsage::GpuSecs))
+                .col(double(ProjectUsage::DeservedGpuSecs))
+                .col(double(ProjectUsage::FairShareGpuSecs))
+                .col(double(ProjectUsage::CapacityGpuSecs))
+                .col(double(ProjectUsage::PendingSecs))
+                .col(double(ProjectUsage::LongestWaitSecs))
+                .col(double(ProjectUsage::CoveredSecs))
                 .primary_key(
                     Index::create()
                         .col(ProjectUsage::ProjectId)
                         .col(ProjectUsage::NodePoolId)
+                        .col(ProjectUsage::SpanMs)
                         .col(ProjectUsage::BucketStartMs),
                 )
                 .to_owned(),
         )
         .await?;
-        // Pruning walks the oldest buckets first.
+        // Charts read, and pruning deletes, one resolution's buckets by time.
         m.create_index(
             Index::create()
-                .name("ix_project_usage_bucket")
+                .name("ix_project_usage_span_bucket")
                 .table(ProjectUsage::Table)
+                .col(ProjectUsage::SpanMs)
                 .col(ProjectUsage::BucketStartMs)
                 .to_owned(),
         )

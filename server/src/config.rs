@@ -14,17 +14,35 @@ pub struct Settings {
     /// `ROTA_DATA_DIR`: where pods' logs and the local executor's pod folders live (default
     /// `data`).
     pub data_dir: std::path::PathBuf,
+    /// `ROTA_USAGE_SAVE_SECS`: how often the scheduling loop saves the projects' usage and the
+    /// cluster's history (1 to 3600 seconds, default 30).
+    pub usage_save_every: std::time::Duration,
 }
 
 impl Settings {
-    /// Reads the environment; empty values count as unset.
-    pub fn from_env() -> Self {
+    /// Reads the environment; empty values count as unset. A value that cannot be used is
+    /// named in the error.
+    pub fn from_env() -> Result<Self, String> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        Settings {
+        let usage_save_secs = match var("ROTA_USAGE_SAVE_SECS") {
+            None => 30,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=3600).contains(s))
+                .ok_or_else(|| {
+                    format!(
+                        "ROTA_USAGE_SAVE_SECS: expected whole seconds from 1 to 3600, got {v:?}"
+                    )
+                })?,
+        };
+        Ok(Settings {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_URL.to_owned()),
             cluster_file: var("ROTA_CLUSTER"),
             admin_password: var("ROTA_ADMIN_PASSWORD"),
             data_dir: var("ROTA_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
-        }
+            usage_save_every: std::time::Duration::from_secs(usage_save_secs),
+        })
     }
 }

@@ -33,7 +33,7 @@ async fn serve() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "info,sqlx=warn,sea_orm=warn".into()),
         )
         .init();
-    let settings = Settings::from_env();
+    let settings = Settings::from_env().map_err(|e| anyhow::anyhow!(e))?;
     // Before anything acts on the store or the cluster: one server per SQLite file.
     let _claim = rota_control::store::server_lock::claim(&settings.database_url)?;
     let conf =
@@ -68,7 +68,7 @@ async fn serve() -> anyhow::Result<()> {
     let store = Store::open(&settings.database_url)
         .await
         .with_context(|| format!("opening the store at {}", settings.database_url))?;
-    let (mut rota, control, seeded) = Rota::start(
+    let (mut rota, mut control, seeded) = Rota::start(
         store,
         &file,
         settings.admin_password.as_deref(),
@@ -77,6 +77,7 @@ async fn serve() -> anyhow::Result<()> {
     )
     .await
     .map_err(|e| anyhow::anyhow!("starting the control plane: {e}"))?;
+    control.save_usage_every = settings.usage_save_every;
     if let Some(lock) = start_lock {
         lock.release().await;
     }

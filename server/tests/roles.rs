@@ -439,6 +439,26 @@ async fn every_endpoint_answers_each_role_as_it_may() {
         [200, 200, 200, 401],
     )
     .await;
+    // The Overview's history: everyone signed in; a range that is none is refused by name.
+    expect(
+        &app,
+        &who,
+        "GET",
+        "/api/v1/overview?range=day",
+        None,
+        [200, 200, 200, 401],
+    )
+    .await;
+    let [refused, ..] = expect(
+        &app,
+        &who,
+        "GET",
+        "/api/v1/overview?range=month",
+        None,
+        [422, 422, 422, 401],
+    )
+    .await;
+    assert_eq!(refused["details"][0]["field"], "range", "{refused}");
     // Time-based fair share: everyone signed in reads it, only the admin changes it.
     expect(
         &app,

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod nodes;
 pub mod not_found;
 pub mod org;
+pub mod overview;
 pub mod settings;
 pub mod signin;
 pub mod wizard;

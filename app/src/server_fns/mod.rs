@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod cluster;
 pub mod org;
+pub mod overview;
 pub mod session;
 pub mod settings;
 pub mod workloads;

@@ -37,7 +37,8 @@ pub async fn me() -> Result<Option<SignedInUser>, UiError> {
     }))
 }
 
-/// Checks a user name and password, keeps the session in a cookie, and goes to the workloads.
+/// Checks a user name and password, keeps the session in a cookie, and goes to the Overview
+/// (admins) or the workloads.
 #[server]
 pub async fn sign_in(username: String, password: String) -> Result<(), UiError> {
     use super::ssr::{rota, ui};
@@ -55,7 +56,11 @@ pub async fn sign_in(username: String, password: String) -> Result<(), UiError> 
         .and_then(|parts| parts.extensions.get::<ClientAddr>().map(|c| c.0));
     let granted = token(&rota, &req, from).await.map_err(ui)?;
     set_cookie(&session_cookie(Some(&granted.access_token), over_https()));
-    leptos_axum::redirect("/workloads");
+    // Admins start on the Overview; everyone else on their workloads.
+    let admin = rota
+        .authenticate(&granted.access_token)
+        .is_ok_and(|who| who.role == rota_control::auth::Role::Admin);
+    leptos_axum::redirect(if admin { "/overview" } else { "/workloads" });
     Ok(())
 }
 

@@ -24,6 +24,7 @@ use crate::store::Store;
 use crate::time::now_ms;
 
 mod commit;
+mod history;
 mod inventory;
 mod pods;
 mod reconcile;
@@ -451,7 +452,7 @@ impl Control {
             // The cycle is CPU-bound (tens of ms with thousands pending): it runs on a blocking
             // thread so that the runtime's workers keep answering requests meanwhile.
             loaded.snapshot.now_ms = now;
-            usage.ledger.advance(now);
+            usage.advance(now);
             loaded.snapshot.usage = usage.ledger.weighed(now, &loaded.time_fair_share);
             let snapshot = std::mem::take(&mut loaded.snapshot);
             let ran = tokio::task::spawn_blocking(move || {
@@ -489,7 +490,7 @@ impl Control {
                 due = due.min(now.saturating_add(usage::RECHECK_MS));
             }
             self.recheck_due.store(due, Ordering::Relaxed);
-            usage.ledger.hold(now, &plan.shares);
+            usage.hold(now, &plan, loaded);
             // Binds are dated with the cycle's time: the time the plan counted from, so that
             // how long a workload has run reads the same from the store and the kept snapshot.
             let now = i64::try_from(loaded.snapshot.now_ms).unwrap_or_else(|_| now_ms());

@@ -1,5 +1,5 @@
-//! The projects' past GPU usage, kept for time-based fair share and the history pages: a
-//! [`UsageLedger`] of hourly buckets in memory, read from the store when this server starts to
+//! The projects' past GPU usage, kept for time-based fair share (a [`UsageLedger`] of hourly
+//! buckets) and for the Overview ([`History`]): read from the store when this server starts to
 //! schedule, charged after every cycle with what each project holds, and saved (only the buckets
 //! that can have changed) every [`SAVE_EVERY`], in one transaction that also prunes what is older
 //! than the retention. Losing the loop loses at most that much accrual.
@@ -7,15 +7,14 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use rota_scheduler::{TimeFairShare, UsageLedger};
+use rota_scheduler::{Plan, TimeFairShare, UsageLedger};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
+use super::history::{HOUR_MS, History, MINUTE_MS, MINUTE_RETENTION_MS};
+use super::snapshot::Loaded;
 use crate::error::ControlResult;
 use crate::store::entity::project_usage;
-
-/// One bucket: an hour.
-pub(crate) const BUCKET_MS: u64 = 3_600_000;
 
 /// How often what accrued is saved.
 pub(crate) const SAVE_EVERY: Duration = Duration::from_secs(30);
@@ -30,10 +29,11 @@ const ROWS_PER_INSERT: usize = 500;
 /// shares move as usage accrues, though nothing else changes.
 pub(crate) const RECHECK_MS: u64 = 60_000;
 
-/// The ledger and what of it is saved.
+/// The ledger, the history, and what of them is saved.
 #[derive(Debug)]
 pub(crate) struct Usage {
     pub ledger: UsageLedger,
+    pub history: History,
     /// The project names the ledger was read with, by row id (the ledger keys by name).
     project_names: BTreeMap<i32, String>,
     /// The time up to which the store has every bucket.
@@ -41,18 +41,22 @@ pub(crate) struct Usage {
     saved_at: Instant,
 }
 
-/// How far back usage is kept for `settings`.
+/// How far back hourly usage is kept for `settings`.
 pub(crate) fn retention_ms(settings: &TimeFairShare) -> u64 {
     settings
         .window_secs
         .saturating_mul(1000)
         .max(MIN_RETENTION_MS)
-        .saturating_add(BUCKET_MS)
+        .saturating_add(HOUR_MS)
+}
+
+fn ms(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 impl Usage {
     /// Reads the buckets within the retention. Rows of projects or pools that are gone are
-    /// skipped.
+    /// left out of the ledger.
     pub async fn load(
         db: &impl ConnectionTrait,
         project_names: &BTreeMap<i32, String>,
@@ -60,14 +64,26 @@ impl Usage {
         settings: &TimeFairShare,
         now_ms: u64,
     ) -> ControlResult<Self> {
-        let since = now_ms.saturating_sub(retention_ms(settings));
+        let hours_since = now_ms.saturating_sub(retention_ms(settings));
+        let minutes_since = now_ms.saturating_sub(MINUTE_RETENTION_MS);
         let rows = project_usage::Entity::find()
-            .filter(project_usage::Column::BucketStartMs.gte(i64::try_from(since).unwrap_or(0)))
-            .filter(project_usage::Column::ProjectId.is_in(project_names.keys().copied()))
+            .filter(
+                Condition::any()
+                    .add(
+                        Condition::all()
+                            .add(project_usage::Column::SpanMs.eq(ms(HOUR_MS)))
+                            .add(project_usage::Column::BucketStartMs.gte(ms(hours_since))),
+                    )
+                    .add(
+                        Condition::all()
+                            .add(project_usage::Column::SpanMs.eq(ms(MINUTE_MS)))
+                            .add(project_usage::Column::BucketStartMs.gte(ms(minutes_since))),
+                    ),
+            )
             .all(db)
             .await?;
-        let mut ledger = UsageLedger::new(BUCKET_MS);
-        for row in rows {
+        let mut ledger = UsageLedger::new(HOUR_MS);
+        for row in rows.iter().filter(|r| r.span_ms == ms(HOUR_MS)) {
             if let (Some(project), Some(pool), Ok(start)) = (
                 project_names.get(&row.project_id),
                 pool_names.get(&row.node_pool_id),
@@ -78,10 +94,34 @@ impl Usage {
         }
         Ok(Usage {
             ledger,
+            history: History::from_rows(&rows),
             project_names: project_names.clone(),
             saved_ms: now_ms,
             saved_at: Instant::now(),
         })
+    }
+
+    /// Notes what every project holds from `now_ms` on, as `plan` leaves it (after charging
+    /// the time since the last cycle).
+    pub fn hold(&mut self, now_ms: u64, plan: &Plan, loaded: &Loaded) {
+        self.ledger.hold(now_ms, &plan.shares);
+        let project_ids: BTreeMap<&str, i32> = self
+            .project_names
+            .iter()
+            .map(|(&id, name)| (name.as_str(), id))
+            .collect();
+        let mut capacity: BTreeMap<&str, f64> = BTreeMap::new();
+        for n in &loaded.snapshot.nodes {
+            *capacity.entry(n.pool.as_str()).or_default() += f64::from(n.gpus);
+        }
+        self.history
+            .hold(now_ms, plan, &project_ids, &loaded.pool_ids, &capacity);
+    }
+
+    /// Charges the time since the last cycle.
+    pub fn advance(&mut self, now_ms: u64) {
+        self.ledger.advance(now_ms);
+        self.history.advance(now_ms);
     }
 
     /// Whether it is time to save, saving `every` so often.
@@ -94,52 +134,53 @@ impl Usage {
     pub async fn save(
         &mut self,
         db: &impl ConnectionTrait,
-        pool_ids: &BTreeMap<String, i32>,
         settings: &TimeFairShare,
         now_ms: u64,
     ) -> ControlResult<()> {
-        self.ledger.advance(now_ms);
-        let project_ids: BTreeMap<&str, i32> = self
-            .project_names
-            .iter()
-            .map(|(&id, name)| (name.as_str(), id))
-            .collect();
-        let rows: Vec<project_usage::ActiveModel> = self
-            .ledger
-            .rows_from(self.saved_ms)
-            .filter_map(|(project, pool, start, secs)| {
-                Some(project_usage::ActiveModel {
-                    project_id: sea_orm::ActiveValue::Set(*project_ids.get(project)?),
-                    node_pool_id: sea_orm::ActiveValue::Set(*pool_ids.get(pool)?),
-                    bucket_start_ms: sea_orm::ActiveValue::Set(i64::try_from(start).ok()?),
-                    gpu_secs: sea_orm::ActiveValue::Set(secs),
-                })
-            })
-            .collect();
+        self.advance(now_ms);
+        let rows = self.history.rows_from(self.saved_ms);
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             project_usage::Entity::insert_many(chunk.to_vec())
                 .on_conflict(
                     OnConflict::columns([
                         project_usage::Column::ProjectId,
                         project_usage::Column::NodePoolId,
+                        project_usage::Column::SpanMs,
                         project_usage::Column::BucketStartMs,
                     ])
-                    .update_column(project_usage::Column::GpuSecs)
+                    .update_columns([
+                        project_usage::Column::GpuSecs,
+                        project_usage::Column::DeservedGpuSecs,
+                        project_usage::Column::FairShareGpuSecs,
+                        project_usage::Column::CapacityGpuSecs,
+                        project_usage::Column::PendingSecs,
+                        project_usage::Column::LongestWaitSecs,
+                        project_usage::Column::CoveredSecs,
+                    ])
                     .to_owned(),
                 )
                 .exec_without_returning(db)
                 .await?;
         }
-        let horizon = now_ms.saturating_sub(retention_ms(settings));
-        project_usage::Entity::delete_many()
-            .filter(project_usage::Column::BucketStartMs.lt(i64::try_from(horizon).unwrap_or(0)))
-            .exec(db)
-            .await?;
-        self.ledger.forget_before(horizon);
+        let hours_before = bucket_start(now_ms.saturating_sub(retention_ms(settings)), HOUR_MS);
+        let minutes_before = bucket_start(now_ms.saturating_sub(MINUTE_RETENTION_MS), MINUTE_MS);
+        for (span, before) in [(HOUR_MS, hours_before), (MINUTE_MS, minutes_before)] {
+            project_usage::Entity::delete_many()
+                .filter(project_usage::Column::SpanMs.eq(ms(span)))
+                .filter(project_usage::Column::BucketStartMs.lt(ms(before)))
+                .exec(db)
+                .await?;
+        }
+        self.ledger.forget_before(hours_before);
+        self.history.forget(minutes_before, hours_before);
         self.saved_ms = now_ms;
         self.saved_at = Instant::now();
         Ok(())
     }
+}
+
+fn bucket_start(at_ms: u64, span: u64) -> u64 {
+    at_ms - at_ms % span
 }
 
 impl super::Control {
@@ -186,9 +227,7 @@ impl super::Control {
         now_ms: u64,
     ) -> ControlResult<()> {
         let txn = self.write().await?;
-        usage
-            .save(&txn, &loaded.pool_ids, &loaded.time_fair_share, now_ms)
-            .await?;
+        usage.save(&txn, &loaded.time_fair_share, now_ms).await?;
         txn.commit().await?;
         Ok(())
     }

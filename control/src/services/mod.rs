@@ -27,6 +27,7 @@ pub mod fair_share;
 mod intake;
 pub mod logs;
 pub mod org;
+pub mod overview;
 pub mod pods;
 pub mod preview;
 pub mod session;

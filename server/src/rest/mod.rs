@@ -17,6 +17,7 @@ mod health;
 mod logs;
 mod metrics;
 pub mod openapi;
+mod overview;
 mod projects;
 mod settings;
 mod strict_json;
@@ -118,6 +119,7 @@ pub fn router(rota: Rota) -> Router {
             "/api/v1/settings/fair-share",
             get(settings::get_fair_share).put(settings::put_fair_share),
         )
+        .route("/api/v1/overview", get(overview::overview))
         .route("/api/v1/changes", get(changes::changes))
         .route("/api/v1/workloads", get(workloads::list))
         .route(

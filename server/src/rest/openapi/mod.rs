@@ -11,8 +11,8 @@ use links::CreateLinks;
 use responses::CommonResponses;
 
 use super::{
-    access, assets, changes, cluster, health, logs, metrics, projects, settings, token, units,
-    user_apps, workloads,
+    access, assets, changes, cluster, health, logs, metrics, overview, projects, settings, token,
+    units, user_apps, workloads,
 };
 
 struct BearerAuth;
@@ -74,6 +74,7 @@ impl Modify for BearerAuth {
         cluster::clusters,
         cluster::node_pools,
         cluster::nodes,
+        overview::overview,
         settings::get_fair_share,
         settings::put_fair_share,
         workloads::list,
