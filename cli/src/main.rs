@@ -79,6 +79,9 @@ enum Command {
     /// Projects (v2).
     #[command(subcommand)]
     Project(ProjectCommand),
+    /// Cluster-wide settings: time-based fair share.
+    #[command(subcommand)]
+    Settings(remote::settings::SettingsCommand),
     /// Measure a running server: sustained submissions, and the time from 202 to Running.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -138,6 +141,7 @@ fn main() -> ExitCode {
         Command::Workload(WorkloadCommand::List(args)) => remote::list(None, args),
         Command::Workload(WorkloadCommand::Describe(args)) => remote::describe(args),
         Command::Project(cmd) => remote::project(cmd),
+        Command::Settings(cmd) => remote::settings::run(cmd),
         Command::Bench(BenchCommand::Api(args)) => remote::bench::run(args),
         Command::Bench(BenchCommand::Page(args)) => remote::bench_page::run(args),
         Command::Bench(BenchCommand::Executor(args)) => remote::bench_executor::run(args),

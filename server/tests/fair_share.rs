@@ -55,3 +55,35 @@ async fn settings_are_stored_as_given_and_refused_by_field() {
     assert_eq!(status, StatusCode::OK, "{got}");
     assert_eq!(got, json!({"kValue": 0.0, "windowSize": "168h"}));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_shows_and_changes_time_based_fair_share() {
+    let store = support::TestStore::sqlite();
+    let server = support::Server::start(&store.url).await;
+    let cli = support::cli::Cli::new(&server.base);
+    assert_eq!(
+        cli.ok(&["settings", "fair-share"]).trim(),
+        "time-based fair share: off (k 0; window 168h, half life none)"
+    );
+    assert_eq!(
+        cli.ok(&[
+            "settings",
+            "fair-share",
+            "--k-value",
+            "0.5",
+            "--half-life-period",
+            "12h"
+        ])
+        .trim(),
+        "time-based fair share: k 0.5, window 168h, half life 12h"
+    );
+    // A refusal names the flag, and changes nothing.
+    let out = cli.run(&["settings", "fair-share", "--window-size", "5m"]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("--window-size: at least 1h"), "{said}");
+    assert_eq!(
+        cli.ok(&["settings", "fair-share", "--half-life-period", "none"]).trim(),
+        "time-based fair share: k 0.5, window 168h, half life none"
+    );
+}

@@ -4,7 +4,8 @@ use anyhow::{anyhow, bail};
 use reqwest::blocking::{Client as Http, Response};
 use rota_api::ApiError;
 use rota_api::wire::{
-    PodList, Preview, ProjectList, TokenRequest, TokenResponse, WorkloadPod, WorkloadSummary,
+    FairShareSettings, PodList, Preview, ProjectList, TokenRequest, TokenResponse, WorkloadPod,
+    WorkloadSummary,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -96,6 +97,28 @@ impl Client {
             req = req.bearer_auth(t);
         }
         self.read(req.send())
+    }
+
+    fn put<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> anyhow::Result<T> {
+        let mut req = self.http.put(format!("{}{path}", self.base)).json(body);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        self.read(req.send())
+    }
+
+    /// Time-based fair share's settings.
+    pub fn fair_share(&self) -> anyhow::Result<FairShareSettings> {
+        self.get("/api/v1/settings/fair-share", &[])
+    }
+
+    /// Changes them (admins); answers what was stored.
+    pub fn set_fair_share(&self, s: &FairShareSettings) -> anyhow::Result<FairShareSettings> {
+        self.put("/api/v1/settings/fair-share", s)
     }
 
     pub fn token(&self, req: &TokenRequest) -> anyhow::Result<TokenResponse> {

@@ -19,6 +19,7 @@ pub mod bench_page;
 mod client;
 pub mod config;
 pub mod distributed;
+pub mod settings;
 mod table;
 
 use client::Client;
