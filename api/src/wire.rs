@@ -824,10 +824,18 @@ pub struct FairShareSettings {
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
     pub k_value: f64,
     /// Usage older than this is forgotten: `1h` to `720h` (default `168h`, a week).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^([0-9]+|([0-9]+h)?([0-9]+m)?([0-9]+s)?)$", min_length = 1)
+    )]
     pub window_size: String,
     /// Usage this old counts half (`12h`); absent or empty: every hour of the window counts
     /// the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^([0-9]+|([0-9]+h)?([0-9]+m)?([0-9]+s)?)$")
+    )]
     pub half_life_period: Option<String>,
 }
 

@@ -17,6 +17,9 @@ pub struct Settings {
     /// `ROTA_USAGE_SAVE_SECS`: how often the scheduling loop saves the projects' usage and the
     /// cluster's history (1 to 3600 seconds, default 30).
     pub usage_save_every: std::time::Duration,
+    /// `ROTA_HISTORY_DAYS`: how long the hourly usage history is kept (7 to 365 days, default 7;
+    /// never less than the usage window).
+    pub keep_history: std::time::Duration,
 }
 
 impl Settings {
@@ -37,12 +40,24 @@ impl Settings {
                     )
                 })?,
         };
+        let history_days = match var("ROTA_HISTORY_DAYS") {
+            None => 7,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|d| (7..=365).contains(d))
+                .ok_or_else(|| {
+                    format!("ROTA_HISTORY_DAYS: expected whole days from 7 to 365, got {v:?}")
+                })?,
+        };
         Ok(Settings {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_URL.to_owned()),
             cluster_file: var("ROTA_CLUSTER"),
             admin_password: var("ROTA_ADMIN_PASSWORD"),
             data_dir: var("ROTA_DATA_DIR").unwrap_or_else(|| "data".into()).into(),
             usage_save_every: std::time::Duration::from_secs(usage_save_secs),
+            keep_history: std::time::Duration::from_secs(history_days * 86_400),
         })
     }
 }

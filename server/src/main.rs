@@ -78,6 +78,7 @@ async fn serve() -> anyhow::Result<()> {
     .await
     .map_err(|e| anyhow::anyhow!("starting the control plane: {e}"))?;
     control.save_usage_every = settings.usage_save_every;
+    control.keep_history = settings.keep_history;
     if let Some(lock) = start_lock {
         lock.release().await;
     }

@@ -83,7 +83,8 @@ async fn the_cli_shows_and_changes_time_based_fair_share() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("--window-size: at least 1h"), "{said}");
     assert_eq!(
-        cli.ok(&["settings", "fair-share", "--half-life-period", "none"]).trim(),
+        cli.ok(&["settings", "fair-share", "--half-life-period", "none"])
+            .trim(),
         "time-based fair share: k 0.5, window 168h, half life none"
     );
 }

@@ -323,6 +323,8 @@ pub struct Control {
     pub reconcile_every: Duration,
     /// How often it saves the projects' accrued usage.
     pub save_usage_every: Duration,
+    /// How long the hourly history is kept (at least a week, and at least the usage window).
+    pub keep_history: Duration,
 }
 
 impl Control {
@@ -361,6 +363,7 @@ impl Control {
             check_every: CHECK_EVERY,
             reconcile_every: RECONCILE_EVERY,
             save_usage_every: usage::SAVE_EVERY,
+            keep_history: usage::DEFAULT_HISTORY,
         }
     }
 

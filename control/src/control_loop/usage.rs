@@ -19,8 +19,8 @@ use crate::store::entity::project_usage;
 /// How often what accrued is saved.
 pub(crate) const SAVE_EVERY: Duration = Duration::from_secs(30);
 
-/// The least history kept, whatever the window: a week.
-const MIN_RETENTION_MS: u64 = 7 * 86_400_000;
+/// History kept by default, and at least: a week (the Overview's longest range).
+pub const DEFAULT_HISTORY: Duration = Duration::from_secs(7 * 86_400);
 
 /// Rows written per statement.
 const ROWS_PER_INSERT: usize = 500;
@@ -39,14 +39,18 @@ pub(crate) struct Usage {
     /// The time up to which the store has every bucket.
     saved_ms: u64,
     saved_at: Instant,
+    /// How long hourly history is kept (at least the usage window).
+    keep: Duration,
 }
 
-/// How far back hourly usage is kept for `settings`.
-pub(crate) fn retention_ms(settings: &TimeFairShare) -> u64 {
+/// How far back hourly usage is kept: the history setting `keep` (at least a week), or the
+/// usage window of `settings` when that is longer.
+pub(crate) fn retention_ms(settings: &TimeFairShare, keep: Duration) -> u64 {
+    let keep_ms = u64::try_from(keep.max(DEFAULT_HISTORY).as_millis()).unwrap_or(u64::MAX);
     settings
         .window_secs
         .saturating_mul(1000)
-        .max(MIN_RETENTION_MS)
+        .max(keep_ms)
         .saturating_add(HOUR_MS)
 }
 
@@ -62,9 +66,10 @@ impl Usage {
         project_names: &BTreeMap<i32, String>,
         pool_names: &BTreeMap<i32, String>,
         settings: &TimeFairShare,
+        keep: Duration,
         now_ms: u64,
     ) -> ControlResult<Self> {
-        let hours_since = now_ms.saturating_sub(retention_ms(settings));
+        let hours_since = now_ms.saturating_sub(retention_ms(settings, keep));
         let minutes_since = now_ms.saturating_sub(MINUTE_RETENTION_MS);
         let rows = project_usage::Entity::find()
             .filter(
@@ -98,6 +103,7 @@ impl Usage {
             project_names: project_names.clone(),
             saved_ms: now_ms,
             saved_at: Instant::now(),
+            keep,
         })
     }
 
@@ -162,7 +168,10 @@ impl Usage {
                 .exec_without_returning(db)
                 .await?;
         }
-        let hours_before = bucket_start(now_ms.saturating_sub(retention_ms(settings)), HOUR_MS);
+        let hours_before = bucket_start(
+            now_ms.saturating_sub(retention_ms(settings, self.keep)),
+            HOUR_MS,
+        );
         let minutes_before = bucket_start(now_ms.saturating_sub(MINUTE_RETENTION_MS), MINUTE_MS);
         for (span, before) in [(HOUR_MS, hours_before), (MINUTE_MS, minutes_before)] {
             project_usage::Entity::delete_many()
@@ -210,6 +219,7 @@ impl super::Control {
                     &loaded.project_names,
                     &pool_names,
                     &loaded.time_fair_share,
+                    self.keep_history,
                     now_ms,
                 )
                 .await?,

@@ -14,6 +14,7 @@ use super::{AppResult, Caller};
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct OverviewQuery {
     /// `hour` (by the minute, the default), `day` or `week` (by the hour).
+    #[param(pattern = "^(hour|day|week)$")]
     range: Option<String>,
 }
 
