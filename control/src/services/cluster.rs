@@ -43,15 +43,24 @@ pub async fn list_node_pools(rota: &Rota) -> ControlResult<Vec<NodePool>> {
         .collect())
 }
 
-/// `GET /api/v1/nodes`: every node, and which workload holds each of its devices.
-pub async fn list_nodes(rota: &Rota) -> ControlResult<Vec<NodeInfo>> {
-    let db = &rota.store.db;
-    let pools: BTreeMap<i32, String> = node_pool::Entity::find()
+/// The names of the cluster's node pools, by row id.
+pub(crate) async fn pool_names(
+    db: &impl sea_orm::ConnectionTrait,
+    cluster_id: i32,
+) -> ControlResult<BTreeMap<i32, String>> {
+    Ok(node_pool::Entity::find()
+        .filter(node_pool::Column::ClusterId.eq(cluster_id))
         .all(db)
         .await?
         .into_iter()
         .map(|p| (p.id, p.name))
-        .collect();
+        .collect())
+}
+
+/// `GET /api/v1/nodes`: every node, and which workload holds each of its devices.
+pub async fn list_nodes(rota: &Rota) -> ControlResult<Vec<NodeInfo>> {
+    let db = &rota.store.db;
+    let pools = pool_names(db, rota.cluster_id).await?;
     let pods = pod::Entity::find().all(db).await?;
     let mut ids: Vec<i32> = pods.iter().map(|p| p.workload_id).collect();
     ids.sort_unstable();

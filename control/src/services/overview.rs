@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::Rota;
 use crate::error::ControlResult;
-use crate::store::entity::{node_pool, project, project_usage};
+use crate::store::entity::{project, project_usage};
 use crate::time::now_ms;
 
 /// Projects shown per node pool: the busiest.
@@ -105,13 +105,7 @@ pub async fn overview(rota: &Rota, range: Range) -> ControlResult<Overview> {
         .order_by_asc(project_usage::Column::BucketStartMs)
         .all(db)
         .await?;
-    let pools: BTreeMap<i32, String> = node_pool::Entity::find()
-        .filter(node_pool::Column::ClusterId.eq(rota.cluster_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let pools = super::cluster::pool_names(db, rota.cluster_id).await?;
     let projects: BTreeMap<i32, String> = project::Entity::find()
         .filter(project::Column::ClusterId.eq(rota.cluster_id))
         .all(db)

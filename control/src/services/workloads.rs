@@ -717,13 +717,7 @@ async fn reference_by_pool(
     rota: &Rota,
     nodes: &BTreeMap<i32, node::Model>,
 ) -> ControlResult<Reference> {
-    let names: BTreeMap<i32, String> = node_pool::Entity::find()
-        .filter(node_pool::Column::ClusterId.eq(rota.cluster_id))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let names = super::cluster::pool_names(db, rota.cluster_id).await?;
     let per_name = rota_scheduler::gpus::reference_memory(nodes.values().filter_map(|n| {
         let name = names.get(&n.node_pool_id)?;
         Some((
