@@ -52,6 +52,27 @@ fn figure(v: f64) -> String {
     }
 }
 
+/// A table of `columns` and `rows` as HTML, its caption hidden but read aloud.
+pub fn table(caption: &str, columns: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = format!(
+        r#"<table><caption class="visually-hidden">{}</caption><thead><tr>"#,
+        escape(caption)
+    );
+    for c in columns {
+        let _ = write!(out, r#"<th scope="col">{}</th>"#, escape(c));
+    }
+    out.push_str("</tr></thead><tbody>");
+    for row in rows {
+        out.push_str("<tr>");
+        for v in row {
+            let _ = write!(out, "<td>{}</td>", escape(v));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
 /// An SVG line chart of `lines` from `from_ms` to `to_ms` (buckets of `bucket_ms`: a gap longer
 /// than one bucket breaks a line). `ticks` label the time axis: (ms, text).
 pub fn svg(

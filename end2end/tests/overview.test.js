@@ -63,7 +63,7 @@ test('an admin lands on the Overview and sees the cluster and each project over 
     await page.waitForFunction(
       (was) => document.querySelector('figure[data-chart="cluster"] table tbody').textContent !== was,
       before,
-      { timeout: 40_000 },
+      { timeout: 60_000 },
     );
 
     // The day and the week, by the hour.

@@ -14,10 +14,10 @@ pub struct Chart {
     pub title: String,
     /// The drawing.
     pub svg: String,
-    /// The table's column heads.
-    pub columns: Vec<String>,
-    /// The table's rows, newest first.
-    pub rows: Vec<Vec<String>>,
+    /// Its numbers, newest first, as an HTML table.
+    pub table: String,
+    /// Whether it has any point.
+    pub empty: bool,
 }
 
 /// A node pool's project charts.
@@ -58,7 +58,7 @@ mod ssr {
     use rota_api::wire::Overview;
 
     use super::{Chart, Charts, PoolCharts};
-    use crate::charts::{DASHES, Line, svg};
+    use crate::charts::{DASHES, Line, svg, table};
 
     fn hhmm(ms: i64) -> String {
         let minutes = ms.div_euclid(60_000);
@@ -95,13 +95,13 @@ mod ssr {
         let chart = |id: String,
                      title: String,
                      lines: Vec<Line>,
-                     columns: Vec<String>,
+                     columns: &[&str],
                      rows: Vec<Vec<String>>| Chart {
             svg: svg(&title, &lines, from, to, bucket, &ticks),
+            table: table(&format!("Numbers: {title}"), columns, &rows),
+            empty: rows.is_empty(),
             id,
             title,
-            columns,
-            rows,
         };
         let c = &data.cluster;
         let gpus_chart = chart(
@@ -122,9 +122,7 @@ mod ssr {
                         .collect(),
                 },
             ],
-            ["time", "allocated", "idle", "GPUs"]
-                .map(String::from)
-                .to_vec(),
+            &["time", "allocated", "idle", "GPUs"],
             c.iter()
                 .rev()
                 .map(|p| {
@@ -155,9 +153,7 @@ mod ssr {
                         .collect(),
                 },
             ],
-            ["time", "pending", "longest wait"]
-                .map(String::from)
-                .to_vec(),
+            &["time", "pending", "longest wait"],
             c.iter()
                 .rev()
                 .map(|p| {
@@ -202,9 +198,7 @@ mod ssr {
                                     points: series(|x| x.fair_share),
                                 },
                             ],
-                            ["time", "allocated", "deserved", "fair share"]
-                                .map(String::from)
-                                .to_vec(),
+                            &["time", "allocated", "deserved", "fair share"],
                             p.points
                                 .iter()
                                 .rev()
