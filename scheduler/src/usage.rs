@@ -118,11 +118,6 @@ impl UsageLedger {
         }
     }
 
-    /// The bucket length.
-    pub fn bucket_ms(&self) -> u64 {
-        self.bucket_ms
-    }
-
     /// The start of the bucket `at_ms` falls in.
     pub fn bucket_of(&self, at_ms: u64) -> u64 {
         at_ms - at_ms % self.bucket_ms
@@ -235,19 +230,7 @@ impl UsageLedger {
             .collect()
     }
 
-    /// Buckets that start at or after `from_ms` (those that can have changed since then), for
-    /// storing: (project, pool, bucket start, GPU-seconds).
-    pub fn rows_from(&self, from_ms: u64) -> impl Iterator<Item = (&str, &str, u64, f64)> {
-        let from = self.bucket_of(from_ms);
-        self.buckets
-            .iter()
-            .flat_map(move |((project, pool), rows)| {
-                rows.range(from..)
-                    .map(move |(&start, &secs)| (project.as_str(), pool.as_str(), start, secs))
-            })
-    }
-
-    /// The buckets, for storing: (project, pool, bucket start, GPU-seconds).
+    /// Every bucket: (project, pool, bucket start, GPU-seconds).
     pub fn rows(&self) -> impl Iterator<Item = (&str, &str, u64, f64)> {
         self.buckets.iter().flat_map(|((project, pool), rows)| {
             rows.iter()

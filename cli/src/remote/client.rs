@@ -92,11 +92,7 @@ impl Client {
         path: &str,
         body: &B,
     ) -> anyhow::Result<T> {
-        let mut req = self.http.post(format!("{}{path}", self.base)).json(body);
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t);
-        }
-        self.read(req.send())
+        self.send_json(reqwest::Method::POST, path, body)
     }
 
     fn put<B: serde::Serialize, T: DeserializeOwned>(
@@ -104,7 +100,20 @@ impl Client {
         path: &str,
         body: &B,
     ) -> anyhow::Result<T> {
-        let mut req = self.http.put(format!("{}{path}", self.base)).json(body);
+        self.send_json(reqwest::Method::PUT, path, body)
+    }
+
+    /// Sends a JSON body with the token, and reads the answer.
+    fn send_json<B: serde::Serialize, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+    ) -> anyhow::Result<T> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .json(body);
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }

@@ -64,7 +64,8 @@ pub(crate) struct History {
     oldest_wait_ms: Option<u64>,
 }
 
-fn bucket_of(at_ms: u64, span: u64) -> u64 {
+/// The start of the bucket of `span` that `at_ms` falls in.
+pub(crate) fn bucket_of(at_ms: u64, span: u64) -> u64 {
     at_ms - at_ms % span
 }
 

@@ -11,7 +11,7 @@ use rota_scheduler::{Plan, TimeFairShare, UsageLedger};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
-use super::history::{HOUR_MS, History, MINUTE_MS, MINUTE_RETENTION_MS};
+use super::history::{HOUR_MS, History, MINUTE_MS, MINUTE_RETENTION_MS, bucket_of};
 use super::snapshot::Loaded;
 use crate::error::ControlResult;
 use crate::store::entity::project_usage;
@@ -168,11 +168,11 @@ impl Usage {
                 .exec_without_returning(db)
                 .await?;
         }
-        let hours_before = bucket_start(
+        let hours_before = bucket_of(
             now_ms.saturating_sub(retention_ms(settings, self.keep)),
             HOUR_MS,
         );
-        let minutes_before = bucket_start(now_ms.saturating_sub(MINUTE_RETENTION_MS), MINUTE_MS);
+        let minutes_before = bucket_of(now_ms.saturating_sub(MINUTE_RETENTION_MS), MINUTE_MS);
         for (span, before) in [(HOUR_MS, hours_before), (MINUTE_MS, minutes_before)] {
             project_usage::Entity::delete_many()
                 .filter(project_usage::Column::SpanMs.eq(ms(span)))
@@ -186,10 +186,6 @@ impl Usage {
         self.saved_at = Instant::now();
         Ok(())
     }
-}
-
-fn bucket_start(at_ms: u64, span: u64) -> u64 {
-    at_ms - at_ms % span
 }
 
 impl super::Control {
