@@ -14,6 +14,7 @@ fn shape(nodes: u32) -> Shape {
         departments: nodes / 100,
         running: nodes * 5,
         pending: nodes * 10,
+        cpu_heavy: 0,
         seed: 1,
     }
 }

@@ -256,15 +256,27 @@ impl Cycle<'_> {
         }
         let outcome = match allowed {
             None => refusal,
-            Some(max_pods) => match self.try_place(job, pool, max_pods) {
-                Some(placed) => {
-                    self.cluster.commit();
-                    self.bind(job, pool, &placed);
-                    self.plan.counters.allocated += 1;
+            Some(max_pods) => {
+                // Room only shrinks in a cycle: a shape that found none before finds none now.
+                let shape = self.shape(job, max_pods);
+                let placed = if self.unplaceable.known(pool, &shape) {
                     None
+                } else {
+                    self.try_place(job, pool, max_pods)
+                };
+                match placed {
+                    Some(placed) => {
+                        self.cluster.commit();
+                        self.bind(job, pool, &placed);
+                        self.plan.counters.allocated += 1;
+                        None
+                    }
+                    None => {
+                        self.unplaceable.record(pool, shape);
+                        Some(self.room_shortage(job, pool))
+                    }
                 }
-                None => Some(self.room_shortage(job, pool)),
-            },
+            }
         };
         if let Some(reason) = outcome
             && self.failure[job].is_none()

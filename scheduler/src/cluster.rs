@@ -41,7 +41,7 @@ impl NodeState {
 }
 
 /// What one pod needs of a node.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct PodNeed {
     pub gpu: GpuRequest,
     pub cpu: i64,

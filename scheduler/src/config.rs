@@ -19,6 +19,15 @@ pub struct Config {
     /// How past usage weighs on the split of the surplus (off by default).
     #[serde(default)]
     pub time_fair_share: TimeFairShare,
+    /// Whether a cycle remembers the shapes of workloads that found no room or no victims, so
+    /// that look-alikes behind them are not searched for again (`crate::memo`). The plan is the
+    /// same either way; off only to test that it is.
+    #[serde(skip, default = "remember_failures")]
+    pub remember_failures: bool,
+}
+
+fn remember_failures() -> bool {
+    true
 }
 
 impl Default for Config {
@@ -28,6 +37,7 @@ impl Default for Config {
             default_placement: PlacementStrategy::Binpack,
             max_consolidation_movers: 8,
             time_fair_share: TimeFairShare::default(),
+            remember_failures: true,
         }
     }
 }

@@ -38,8 +38,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::cluster::{Avoid, PodPlacementAt};
 use crate::cycle::{Cycle, JobState};
 use crate::explain::{Action, PendingReason};
+use crate::memo::{FailedShapes, Rule};
 use crate::model::{GpuRequest, GpuSlots};
 use crate::plan::{Bind, Eviction, EvictionReason};
+use crate::search::{Fit, Search, Searched};
 
 /// Movers and where each lands, pod by pod.
 type Moves = Vec<(usize, Vec<PodPlacementAt>)>;
@@ -69,8 +71,8 @@ impl Cycle<'_> {
                 (w.priority, std::cmp::Reverse(w.submission))
             });
         }
-        // Shapes (GPUs per pod, gang minimum) that could not be helped: anything as large fails too.
-        let mut hopeless: Vec<(usize, i64, u32)> = Vec::new();
+        // Per pool: shapes that could not be helped, until the next move in the pool.
+        let mut no_room = FailedShapes::new(Rule::Same, self.config.remember_failures);
         for job in self.attempt_order.clone() {
             if self.state[job] != JobState::Pending {
                 continue;
@@ -79,12 +81,16 @@ impl Cycle<'_> {
                 continue;
             };
             let pool = *pool;
-            let per_pod = self.index.pod_gpus(job, pool).0;
-            let min_pods = self.index.jobs[job].workload.min_pods;
-            if hopeless
-                .iter()
-                .any(|&(p, g, m)| p == pool && per_pod >= g && min_pods >= m)
-            {
+            let w = self.index.jobs[job].workload;
+            let none = BTreeMap::new();
+            let Some(max_pods) = (w.min_pods..=w.pods)
+                .rev()
+                .find(|&p| self.quota_refusal(job, pool, p, &none).is_none())
+            else {
+                continue;
+            };
+            let shape = self.shape(job, max_pods);
+            if no_room.known(pool, &shape) {
                 continue;
             }
             let movers = movers_by_pool
@@ -92,8 +98,10 @@ impl Cycle<'_> {
                 .map(Vec::as_slice)
                 .unwrap_or_default();
             let candidates = self.mover_candidates(job, movers);
-            if !self.consolidate_for(job, pool, &candidates) {
-                hopeless.push((pool, per_pod, min_pods));
+            if self.consolidate_for(job, pool, max_pods, &candidates) {
+                no_room.forget(|&p| p == pool);
+            } else {
+                no_room.record(pool, shape);
                 // With fewer workloads protected, the next try may find room: look again then.
                 if let Some(&until) = protected_until.get(&pool) {
                     self.recheck_at(until);
@@ -144,34 +152,35 @@ impl Cycle<'_> {
             .collect()
     }
 
-    fn consolidate_for(&mut self, job: usize, pool: usize, candidates: &[usize]) -> bool {
-        let w = self.index.jobs[job].workload;
-        let none = BTreeMap::new();
-        let Some(max_pods) = (w.min_pods..=w.pods)
-            .rev()
-            .find(|&p| self.quota_refusal(job, pool, p, &none).is_none())
-        else {
+    fn consolidate_for(
+        &mut self,
+        job: usize,
+        pool: usize,
+        max_pods: u32,
+        candidates: &[usize],
+    ) -> bool {
+        let Searched::Found(_, (movers, homes)) = self.search(&mut Prefixes {
+            job,
+            pool,
+            max_pods,
+            candidates,
+        }) else {
             return false;
         };
-        for count in 1..=candidates.len() {
-            let chosen = &candidates[..count];
-            let Some((movers, homes)) = self.movers_that_make_room(job, pool, max_pods, chosen)
-            else {
-                continue;
-            };
-            let start = self.cluster.checkpoint();
-            match self.move_for(job, pool, max_pods, &movers, &homes) {
-                Some((moved, takes)) => {
-                    self.cluster.commit();
-                    // What the job is to take stays empty for it: a later move lands elsewhere.
-                    self.promised.extend_from_slice(takes.devices());
-                    self.record_moves(job, pool, moved);
-                    return true;
-                }
-                None => self.cluster.rollback(start),
+        let start = self.cluster.checkpoint();
+        match self.move_for(job, pool, max_pods, &movers, &homes) {
+            Some((moved, takes)) => {
+                self.cluster.commit();
+                // What the job is to take stays empty for it: a later move lands elsewhere.
+                self.promised.extend_from_slice(takes.devices());
+                self.record_moves(job, pool, moved);
+                true
+            }
+            None => {
+                self.cluster.rollback(start);
+                false
             }
         }
-        false
     }
 
     /// Which of `chosen` must move for `job` to fit; the others stay where they are.
@@ -306,5 +315,30 @@ impl Cycle<'_> {
             victims.push(m);
         }
         self.nominate(job, pool, victims, Action::Consolidate);
+    }
+}
+
+/// Consolidation's candidates: the movers in order (lowest priority, then newest), taken in
+/// growing prefixes; a prefix makes room when the workload fits once those of them that must
+/// move have landed elsewhere.
+struct Prefixes<'c> {
+    job: usize,
+    pool: usize,
+    max_pods: u32,
+    candidates: &'c [usize],
+}
+
+impl Search for Prefixes<'_> {
+    type Found = (Vec<usize>, Avoid);
+
+    fn next(&mut self, _cycle: &mut Cycle<'_>, taken: &[usize]) -> Option<usize> {
+        self.candidates.get(taken.len()).copied()
+    }
+
+    fn fits(&mut self, cycle: &mut Cycle<'_>, taken: &[usize]) -> Fit<Self::Found> {
+        match cycle.movers_that_make_room(self.job, self.pool, self.max_pods, taken) {
+            Some(found) => Fit::Yes(found),
+            None => Fit::NoRoom,
+        }
     }
 }

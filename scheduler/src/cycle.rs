@@ -12,6 +12,7 @@ use crate::error::SnapshotError;
 use crate::explain::{Action, PendingReason};
 use crate::fair_share;
 use crate::index::{Index, ROOT};
+use crate::memo::{FailedShapes, Rule};
 use crate::model::{GpuRequest, Snapshot};
 use crate::plan::{Bind, Eviction, EvictionReason, Plan, QueueShare};
 use crate::quantity::MilliGpus;
@@ -106,6 +107,8 @@ pub struct Cycle<'a> {
     pub(crate) promised: Vec<(usize, u32)>,
     /// Pending jobs that could take GPUs from workloads their minimum runtime still protects.
     pub(crate) protected_waits: BTreeMap<usize, crate::min_runtime::ProtectedWait>,
+    /// Per pool: shapes no free room could take this cycle ([`crate::memo`]).
+    pub(crate) unplaceable: FailedShapes<usize>,
     fair_share_done: bool,
 }
 
@@ -176,6 +179,7 @@ impl<'a> Cycle<'a> {
             plan: Plan::default(),
             promised: Vec::new(),
             protected_waits: BTreeMap::new(),
+            unplaceable: FailedShapes::new(Rule::Harder, config.remember_failures),
             fair_share_done: false,
         })
     }

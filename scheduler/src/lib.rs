@@ -45,6 +45,7 @@ mod fair_share;
 mod floor;
 pub mod gpus;
 mod index;
+mod memo;
 mod min_runtime;
 pub mod model;
 mod plan;
@@ -52,6 +53,7 @@ mod preempt;
 mod quantity;
 mod reclaim;
 pub mod scenario;
+mod search;
 pub mod synthetic;
 pub mod usage;
 

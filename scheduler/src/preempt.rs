@@ -3,13 +3,12 @@
 //! must stay within deserved quota; no limit is ever passed. If it never fits, nothing is evicted.
 //! A workload its project's `preempt` minimum runtime still protects is not a victim.
 
-use std::collections::BTreeMap;
-
 use crate::cycle::{Cycle, JobState};
 use crate::explain::{Action, PendingReason};
+use crate::memo::{FailedShapes, Rule, Shape};
 use crate::plan::EvictionReason;
-use crate::quantity::MilliGpus;
 use crate::reclaim::is_room_shortage;
+use crate::search::{Evictions, Fit, Search, Searched};
 
 impl Cycle<'_> {
     /// Evicts lower-priority work of the same project for pending higher-priority workloads.
@@ -18,8 +17,11 @@ impl Cycle<'_> {
         let (lists, protected) = self.victim_lists(Some(Action::Preempt));
         // With the protected too, built only when some are, to say whom a workload waits for.
         let mut everyone = None;
-        // Per (pool, project): (priority, request) that found no room; no higher, no smaller fits.
-        let mut hopeless: BTreeMap<(usize, usize), Vec<(i32, MilliGpus)>> = BTreeMap::new();
+        // Per (pool, project): shapes that found no room with every lower priority gone.
+        let remember = self.config.remember_failures;
+        let mut no_room = FailedShapes::new(Rule::Harder, remember);
+        // Likewise with the protected counted in.
+        let mut no_room_later = FailedShapes::new(Rule::Harder, remember);
         for job in self.attempt_order.clone() {
             if self.state[job] != JobState::Pending {
                 continue;
@@ -42,30 +44,32 @@ impl Cycle<'_> {
             if !below && !protected {
                 continue;
             }
-            let request = self.index.job_gpus(job, pool);
-            let failed = hopeless.entry((pool, queue)).or_default();
-            if failed
-                .iter()
-                .any(|&(prio, r)| w.priority <= prio && request >= r)
-            {
-                continue;
-            }
-            let candidates = if below {
-                self.lower_than(list, w.priority)
-            } else {
-                Vec::new()
+            let shape = Shape {
+                priority: w.priority,
+                ..self.shape(job, w.pods)
             };
-            if candidates.is_empty() || !self.preempt_for(job, pool, &candidates) {
-                hopeless
-                    .entry((pool, queue))
-                    .or_default()
-                    .push((w.priority, request));
-                if protected {
-                    let (all, _) = everyone.get_or_insert_with(|| self.victim_lists(None));
-                    let candidates = self.lower_than(all[pool].get(&queue), w.priority);
-                    if let Some(taken) = self.preempt_search(job, pool, &candidates) {
-                        self.wait_for_protected(job, Action::Preempt, &taken);
+            if below && !no_room.known((pool, queue), &shape) {
+                let candidates = self.lower_than(list, w.priority);
+                match self.preempt_search(job, pool, &candidates) {
+                    Searched::Found(taken, ()) => {
+                        self.preempt_for(job, pool, taken);
+                        continue;
                     }
+                    Searched::Failed { no_room: true } => no_room.record((pool, queue), shape),
+                    Searched::Failed { no_room: false } => {}
+                }
+            }
+            if protected && !no_room_later.known((pool, queue), &shape) {
+                let (all, _) = everyone.get_or_insert_with(|| self.victim_lists(None));
+                let candidates = self.lower_than(all[pool].get(&queue), w.priority);
+                match self.preempt_search(job, pool, &candidates) {
+                    Searched::Found(taken, ()) => {
+                        self.wait_for_protected(job, Action::Preempt, &taken)
+                    }
+                    Searched::Failed { no_room: true } => {
+                        no_room_later.record((pool, queue), shape)
+                    }
+                    Searched::Failed { no_room: false } => {}
                 }
             }
         }
@@ -80,10 +84,7 @@ impl Cycle<'_> {
             .collect()
     }
 
-    fn preempt_for(&mut self, job: usize, pool: usize, candidates: &[usize]) -> bool {
-        let Some(taken) = self.preempt_search(job, pool, candidates) else {
-            return false;
-        };
+    fn preempt_for(&mut self, job: usize, pool: usize, taken: Vec<usize>) {
         let w = self.index.jobs[job].workload;
         for &v in &taken {
             self.evict(
@@ -97,44 +98,43 @@ impl Cycle<'_> {
             self.plan.counters.preempted += 1;
         }
         self.nominate(job, pool, taken, Action::Preempt);
-        true
     }
 
-    /// The candidates, in order, whose GPUs let `job` fit, taken until it does; the cluster is
-    /// left as it was.
-    fn preempt_search(
-        &mut self,
-        job: usize,
-        pool: usize,
-        candidates: &[usize],
-    ) -> Option<Vec<usize>> {
-        let w = self.index.jobs[job].workload;
-        let start = self.cluster.checkpoint();
-        let mut taken = Vec::new();
-        let mut released: BTreeMap<usize, MilliGpus> = BTreeMap::new();
-        let mut found = false;
-        for &victim in candidates {
-            if self.state[victim] != JobState::Running {
-                continue;
-            }
-            taken.push(victim);
-            let held = self.index.running_gpus(victim);
-            for q in self.index.path(self.index.jobs[victim].queue) {
-                *released.entry(q).or_default() += held;
-            }
-            self.release_pods(victim);
-            if self.quota_refusal(job, pool, w.pods, &released).is_some() {
-                continue;
-            }
-            let trial = self.cluster.checkpoint();
-            found = self.try_place(job, pool, w.pods).is_some();
-            self.cluster.rollback(trial);
-            if found {
-                break;
+    /// The candidates, in order, whose GPUs let `job` fit, taken until it does.
+    fn preempt_search(&mut self, job: usize, pool: usize, candidates: &[usize]) -> Searched<()> {
+        self.search(&mut LowerPriority {
+            candidates,
+            at: 0,
+            evictions: Evictions::new(job, pool),
+        })
+    }
+}
+
+/// Preempt's candidates: the project's running preemptible workloads below the preemptor's
+/// priority, lowest priority first, then newest.
+struct LowerPriority<'c> {
+    candidates: &'c [usize],
+    at: usize,
+    evictions: Evictions,
+}
+
+impl Search for LowerPriority<'_> {
+    type Found = ();
+
+    fn next(&mut self, cycle: &mut Cycle<'_>, _taken: &[usize]) -> Option<usize> {
+        while let Some(&victim) = self.candidates.get(self.at) {
+            self.at += 1;
+            if cycle.state[victim] == JobState::Running {
+                return Some(victim);
             }
         }
-        self.cluster.rollback(start);
-        self.cluster.commit();
-        found.then_some(taken)
+        None
+    }
+
+    fn fits(&mut self, cycle: &mut Cycle<'_>, taken: &[usize]) -> Fit<()> {
+        if let Some(&victim) = taken.last() {
+            self.evictions.take(cycle, victim);
+        }
+        self.evictions.fits(cycle)
     }
 }

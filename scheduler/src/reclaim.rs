@@ -18,8 +18,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::cycle::{Cycle, JobState};
 use crate::explain::{Action, PendingReason, ReclaimBlock};
 use crate::index::ROOT;
+use crate::memo::{FailedShapes, Rule};
 use crate::plan::EvictionReason;
 use crate::quantity::MilliGpus;
+use crate::search::{Evictions, Fit, Search, Searched};
 
 /// Orders victim queues: above deserved first, lower rank, most over its share, newest.
 type VictimKey = (bool, i32, Reverse<i64>, Reverse<usize>);
@@ -58,10 +60,11 @@ impl Cycle<'_> {
         // With the workloads a minimum runtime protects too, for saying whom a workload that
         // found no victims could take from later (built only when some are protected).
         let mut everyone: Option<(VictimLists, Vec<VictimOrder>)> = None;
-        // Per (pool, project): the smallest request that found no victims; larger ones skip.
-        let mut hopeless: BTreeMap<(usize, usize), MilliGpus> = BTreeMap::new();
+        // Per (pool, project): shapes that found no victims, until the next reclaim in the pool.
+        let remember = self.config.remember_failures;
+        let mut no_victims = FailedShapes::new(Rule::Same, remember);
         // Likewise, with the protected counted in.
-        let mut hopeless_later: BTreeMap<(usize, usize), MilliGpus> = BTreeMap::new();
+        let mut no_victims_later = FailedShapes::new(Rule::Same, remember);
         for job in self.attempt_order.clone() {
             if self.state[job] != JobState::Pending {
                 continue;
@@ -73,46 +76,37 @@ impl Cycle<'_> {
             if !is_room_shortage(reason) {
                 continue;
             }
+            if let Err(block) = self.reclaim_allowed(job, pool) {
+                self.note_reclaim_block(job, block);
+                continue;
+            }
             let queue = self.index.jobs[job].queue;
-            let request = self.index.job_gpus(job, pool);
-            let block = if hopeless
-                .get(&(pool, queue))
-                .is_some_and(|&smallest| request >= smallest)
-            {
-                ReclaimBlock::NoVictims
-            } else {
-                match self.reclaim_for(job, pool, &lists[pool], &mut orders[pool]) {
-                    Ok(()) => continue,
-                    Err(block) => block,
-                }
-            };
-            if block == ReclaimBlock::NoVictims {
-                let smallest = hopeless.entry((pool, queue)).or_insert(request);
-                *smallest = (*smallest).min(request);
-                let known = hopeless_later
-                    .get(&(pool, queue))
-                    .is_some_and(|&smallest| request >= smallest);
-                if protected && !known {
-                    let (all, all_orders) = everyone.get_or_insert_with(|| {
-                        let (all, _) = self.victim_lists(None);
-                        let orders = self.victim_orders(&all);
-                        (all, orders)
-                    });
-                    let mut order = all_orders[pool].clone();
-                    let found = self
-                        .reclaim_allowed(job, pool)
-                        .ok()
-                        .and_then(|()| self.reclaim_search(job, pool, &all[pool], &mut order));
-                    match found {
-                        Some((taken, _)) => self.wait_for_protected(job, Action::Reclaim, &taken),
-                        None => {
-                            let smallest = hopeless_later.entry((pool, queue)).or_insert(request);
-                            *smallest = (*smallest).min(request);
-                        }
+            let shape = self.shape(job, self.index.jobs[job].workload.pods);
+            if !no_victims.known((pool, queue), &shape) {
+                match self.reclaim_search(job, pool, &lists[pool], &mut orders[pool]) {
+                    Some((taken, touched)) => {
+                        self.reclaim_for(job, pool, taken, touched, &mut orders[pool]);
+                        // Allocations and victims moved: what failed in this pool may not now.
+                        no_victims.forget(|&(p, _)| p == pool);
+                        no_victims_later.forget(|&(p, _)| p == pool);
+                        continue;
                     }
+                    None => no_victims.record((pool, queue), shape),
                 }
             }
-            self.note_reclaim_block(job, block);
+            if protected && !no_victims_later.known((pool, queue), &shape) {
+                let (all, all_orders) = everyone.get_or_insert_with(|| {
+                    let (all, _) = self.victim_lists(None);
+                    let orders = self.victim_orders(&all);
+                    (all, orders)
+                });
+                let mut order = all_orders[pool].clone();
+                match self.reclaim_search(job, pool, &all[pool], &mut order) {
+                    Some((taken, _)) => self.wait_for_protected(job, Action::Reclaim, &taken),
+                    None => no_victims_later.record((pool, queue), shape),
+                }
+            }
+            self.note_reclaim_block(job, ReclaimBlock::NoVictims);
         }
     }
 
@@ -169,17 +163,16 @@ impl Cycle<'_> {
         }
     }
 
+    /// Evicts the victims found for `job` and nominates it; re-files the victim queues whose
+    /// allocations moved.
     fn reclaim_for(
         &mut self,
         job: usize,
         pool: usize,
-        lists: &BTreeMap<usize, Vec<usize>>,
+        taken: Vec<usize>,
+        touched: BTreeMap<usize, VictimKey>,
         order: &mut VictimOrder,
-    ) -> Result<(), ReclaimBlock> {
-        self.reclaim_allowed(job, pool)?;
-        let Some((taken, touched)) = self.reclaim_search(job, pool, lists, order) else {
-            return Err(ReclaimBlock::NoVictims);
-        };
+    ) {
         let w = self.index.jobs[job].workload;
         let queue = self.index.jobs[job].queue;
         let project = self.index.queues[queue].name.clone();
@@ -199,7 +192,6 @@ impl Cycle<'_> {
                 order.insert(vq, self.victim_queue_key(vq, pool, &BTreeMap::new()));
             }
         }
-        Ok(())
     }
 
     /// Whether `job` may take GPUs back at all: within its project's fair share, and quota.
@@ -234,77 +226,26 @@ impl Cycle<'_> {
         lists: &BTreeMap<usize, Vec<usize>>,
         order: &mut VictimOrder,
     ) -> Option<(Vec<usize>, BTreeMap<usize, VictimKey>)> {
-        let w = self.index.jobs[job].workload;
-        let queue = self.index.jobs[job].queue;
-        let request = self.index.job_gpus(job, pool);
-        let mut cursor: BTreeMap<usize, usize> = BTreeMap::new();
-        let mut lost: BTreeMap<usize, MilliGpus> = BTreeMap::new();
-        let mut taken = Vec::new();
-        // Keys of the queues this attempt re-filed, as they were: restored if it fails.
-        let mut touched: BTreeMap<usize, VictimKey> = BTreeMap::new();
-        // Levels (where a victim's path parts from the reclaimer's) at which the victim test
-        // refused a candidate: the queues parting there are passed over for this workload.
-        let mut refused_levels: Vec<usize> = Vec::new();
-        let start = self.cluster.checkpoint();
-        let outcome = loop {
-            let mut best = None;
-            let mut exhausted = Vec::new();
-            for &(_, vq) in &order.set {
-                if vq == queue
-                    || (!refused_levels.is_empty()
-                        && refused_levels.contains(&self.parting_level(queue, vq)))
-                {
-                    continue;
-                }
-                let from = cursor.get(&vq).copied().unwrap_or(0);
-                match lists[&vq][from..]
-                    .iter()
-                    .position(|&v| self.state[v] == JobState::Running)
-                {
-                    Some(skip) => {
-                        best = Some((vq, from + skip));
-                        break;
-                    }
-                    None if from == 0 => exhausted.push(vq),
-                    None => {}
-                }
-            }
-            for vq in exhausted {
-                order.remove(vq);
-            }
-            let Some((vq, at)) = best else { break false };
-            let victim = lists[&vq][at];
-            if !self.passes_victim_test(queue, request, victim, pool, &lost) {
-                refused_levels.push(self.parting_level(queue, vq));
-                continue;
-            }
-            cursor.insert(vq, at + 1);
-            let held = self.index.running_gpus(victim);
-            for a in self.index.path(vq) {
-                *lost.entry(a).or_default() += held;
-            }
-            if let Some(&was) = order.key.get(&vq) {
-                touched.entry(vq).or_insert(was);
-            }
-            order.insert(vq, self.victim_queue_key(vq, pool, &lost));
-            taken.push(victim);
-            self.release_pods(victim);
-            let trial = self.cluster.checkpoint();
-            let fits = self.try_place(job, pool, w.pods).is_some();
-            self.cluster.rollback(trial);
-            if fits {
-                break true;
-            }
+        let mut how = OverShare {
+            queue: self.index.jobs[job].queue,
+            request: self.index.job_gpus(job, pool),
+            pool,
+            lists,
+            order,
+            cursor: BTreeMap::new(),
+            touched: BTreeMap::new(),
+            refused_levels: Vec::new(),
+            evictions: Evictions::new(job, pool),
         };
-        self.cluster.rollback(start);
-        self.cluster.commit();
-        if !outcome {
-            for (vq, was) in touched {
-                order.insert(vq, was);
+        match self.search(&mut how) {
+            Searched::Found(taken, ()) => Some((taken, how.touched)),
+            Searched::Failed { .. } => {
+                for (vq, was) in how.touched {
+                    how.order.insert(vq, was);
+                }
+                None
             }
-            return None;
         }
-        Some((taken, touched))
     }
 
     /// Victim queues, best first: above deserved, lower rank, most over its share, newest.
@@ -405,6 +346,83 @@ impl Cycle<'_> {
             }
         }
         true
+    }
+}
+
+/// Reclaim's candidates: the victim queues in order, each queue's workloads lowest priority
+/// then newest first, each passing the victim test; re-filed as the search takes from them.
+struct OverShare<'o> {
+    queue: usize,
+    request: MilliGpus,
+    pool: usize,
+    lists: &'o BTreeMap<usize, Vec<usize>>,
+    order: &'o mut VictimOrder,
+    /// Per victim queue, where its list goes on.
+    cursor: BTreeMap<usize, usize>,
+    /// Keys of the queues this search re-filed, as they were: restored if it fails.
+    touched: BTreeMap<usize, VictimKey>,
+    /// Levels (where a victim's path parts from the reclaimer's) at which the victim test refused
+    /// a candidate: the queues parting there are passed over for this workload.
+    refused_levels: Vec<usize>,
+    evictions: Evictions,
+}
+
+impl Search for OverShare<'_> {
+    type Found = ();
+
+    fn next(&mut self, cycle: &mut Cycle<'_>, _taken: &[usize]) -> Option<usize> {
+        loop {
+            let mut best = None;
+            let mut exhausted = Vec::new();
+            for &(_, vq) in &self.order.set {
+                if vq == self.queue
+                    || (!self.refused_levels.is_empty()
+                        && self
+                            .refused_levels
+                            .contains(&cycle.parting_level(self.queue, vq)))
+                {
+                    continue;
+                }
+                let from = self.cursor.get(&vq).copied().unwrap_or(0);
+                match self.lists[&vq][from..]
+                    .iter()
+                    .position(|&v| cycle.state[v] == JobState::Running)
+                {
+                    Some(skip) => {
+                        best = Some((vq, from + skip));
+                        break;
+                    }
+                    None if from == 0 => exhausted.push(vq),
+                    None => {}
+                }
+            }
+            for vq in exhausted {
+                self.order.remove(vq);
+            }
+            let (vq, at) = best?;
+            let victim = self.lists[&vq][at];
+            let released = &self.evictions.released;
+            if cycle.passes_victim_test(self.queue, self.request, victim, self.pool, released) {
+                self.cursor.insert(vq, at + 1);
+                return Some(victim);
+            }
+            self.refused_levels
+                .push(cycle.parting_level(self.queue, vq));
+        }
+    }
+
+    fn fits(&mut self, cycle: &mut Cycle<'_>, taken: &[usize]) -> Fit<()> {
+        let Some(&victim) = taken.last() else {
+            return Fit::NoRoom;
+        };
+        self.evictions.take(cycle, victim);
+        let vq = cycle.index.jobs[victim].queue;
+        if let Some(&was) = self.order.key.get(&vq) {
+            self.touched.entry(vq).or_insert(was);
+        }
+        let key = cycle.victim_queue_key(vq, self.pool, &self.evictions.released);
+        self.order.insert(vq, key);
+        self.evictions.fits(cycle)
     }
 }
 

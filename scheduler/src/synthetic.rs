@@ -23,6 +23,10 @@ pub struct Shape {
     pub running: u32,
     /// Workloads pending.
     pub pending: u32,
+    /// Percent of the pending that are CPU-heavy: half of them CPU-only pods of 96 cores and
+    /// 512 GiB (most of a node), half one GPU with 32 cores — what a cluster that also runs data
+    /// preparation sees. 0 for the GPU-only load.
+    pub cpu_heavy: u32,
     /// Seed of the generator.
     pub seed: u64,
 }
@@ -49,9 +53,9 @@ impl SplitMix {
 }
 
 /// Builds the snapshot: quotas add up to the cluster's GPUs; workloads ask for 1 (85%), 2 (10%),
-/// 4 (4%) or 8 GPUs (1%); one in 25 trainings is a 2-pod gang. Of the running, a tenth are
-/// workspaces and one in 20 has medium priority; the pending are trainings, one in 50 of medium
-/// priority.
+/// 4 (4%) or 8 GPUs (1%), one core and 4 GiB per pod; one in 25 trainings is a 2-pod gang. Of the
+/// running, a tenth are workspaces and one in 20 has medium priority; the pending are trainings,
+/// one in 50 of medium priority, and `cpu_heavy` percent of them CPU-heavy (see [`Shape`]).
 pub fn build(shape: Shape) -> Snapshot {
     let mut rng = SplitMix(shape.seed);
     let nodes: Vec<Node> = (0..shape.nodes)
@@ -137,6 +141,19 @@ pub fn build(shape: Shape) -> Snapshot {
             placement: Vec::new(),
             running_since_ms: None,
         };
+        if backlog && shape.cpu_heavy > 0 && rng.below(100) < u64::from(shape.cpu_heavy) {
+            w.pods = 1;
+            w.min_pods = 1;
+            if rng.below(2) == 0 {
+                w.gpu = GpuRequest::Devices(0);
+                w.cpu_millicores = 96_000;
+                w.memory_mib = 512 * 1024;
+            } else {
+                w.gpu = GpuRequest::Devices(1);
+                w.cpu_millicores = 32_000;
+                w.memory_mib = 64 * 1024;
+            }
+        }
         if i < shape.running {
             // First fit from a moving cursor: a cluster that filled up over time.
             let mut placed = Vec::new();

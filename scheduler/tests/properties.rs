@@ -36,6 +36,7 @@ struct WorkGen {
     min_pods: u32,
     priority: i32,
     preemptible: Option<bool>,
+    cpu_millicores: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -90,15 +91,19 @@ fn work(projects: usize) -> impl Strategy<Value = WorkGen> {
         prop_oneof![
             4 => (1u32..=2).prop_map(GpuRequest::Devices),
             1 => (3u32..=4).prop_map(GpuRequest::Devices),
+            1 => Just(GpuRequest::Devices(0)),
             1 => prop::sample::select(vec![250u32, 500, 750]).prop_map(GpuRequest::Portion),
         ],
         1u32..=3,
         0u32..=2,
         prop::sample::select(vec![25, 40, 40, 80, 125]),
         prop::option::weighted(0.2, any::<bool>()),
+        // Of a node's 64 cores: most ask for little, some for half or most of a node.
+        prop::sample::select(vec![0u64, 0, 1_000, 32_000, 48_000]),
     )
         .prop_map(
-            |(project, kind, gpu, pods, slack, priority, preemptible)| WorkGen {
+            |(project, kind, gpu, pods, slack, priority, preemptible, cpu_millicores)| WorkGen {
+                cpu_millicores,
                 project,
                 kind,
                 gpu,
@@ -722,7 +727,7 @@ fn add_wave(s: &mut Snapshot, wave: &[WorkGen], next: &mut u64) {
             pods: g.pods,
             min_pods: g.min_pods,
             gpu: g.gpu,
-            cpu_millicores: 0,
+            cpu_millicores: g.cpu_millicores,
             memory_mib: 0,
             priority: g.priority,
             preemptible: g.preemptible.unwrap_or(g.kind.default_preemptible()),
@@ -806,5 +811,35 @@ proptest! {
         prop_assert_eq!(&plan.binds, &other.binds);
         prop_assert_eq!(&plan.evictions, &other.evictions);
         prop_assert_eq!(&plan.pending, &other.pending);
+    }
+
+    #[test]
+    fn remembering_failures_does_not_change_the_plan(world in world()) {
+        let mut s = base(&world);
+        let remembering = Config {
+            default_placement: if world.spread { rota_scheduler::PlacementStrategy::Spread } else { rota_scheduler::PlacementStrategy::Binpack },
+            time_fair_share: TimeFairShare { k_value: world.k_value, ..TimeFairShare::default() },
+            ..Config::default()
+        };
+        let forgetting = Config { remember_failures: false, ..remembering.clone() };
+        let mut next = 0;
+        for (wave, _, wait) in &world.waves {
+            s.now_ms += wait * 1000;
+            add_wave(&mut s, wave, &mut next);
+            for _ in 0..rota_scheduler::scenario::MAX_CYCLES {
+                let plan = schedule(&s, &remembering).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let searched = schedule(&s, &forgetting).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(&plan.binds, &searched.binds);
+                prop_assert_eq!(&plan.evictions, &searched.evictions);
+                prop_assert_eq!(&plan.nominated, &searched.nominated);
+                prop_assert_eq!(&plan.pending, &searched.pending);
+                prop_assert_eq!(plan.recheck_at_ms, searched.recheck_at_ms);
+                let idle = plan.is_idle();
+                plan.apply(&mut s);
+                if idle {
+                    break;
+                }
+            }
+        }
     }
 }

@@ -31,6 +31,14 @@ pub struct BenchArgs {
     /// Workloads pending.
     #[arg(long, default_value_t = 100_000)]
     pending: u32,
+    /// Percent of the pending that are CPU-heavy (CPU-only pods of 96 cores, or one GPU with 32
+    /// cores), so that placement meets nodes with GPUs free but not the CPU.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+    cpu_heavy: u32,
+    /// Search again for every workload instead of remembering the shapes that found no room or
+    /// no victims (the plan is the same; this measures what remembering saves).
+    #[arg(long)]
+    no_memo: bool,
     /// Seed of the synthetic load.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -132,10 +140,14 @@ pub fn run(args: &BenchArgs) -> ExitCode {
         departments: args.departments,
         running: args.running,
         pending: args.pending,
+        cpu_heavy: args.cpu_heavy,
         seed: args.seed,
     };
     let mut snapshot = synthetic::build(shape);
-    let mut config = Config::default();
+    let mut config = Config {
+        remember_failures: !args.no_memo,
+        ..Config::default()
+    };
     let now_ms = rota_scheduler::scenario::START_MS;
     let history = (args.usage_days > 0).then(|| {
         config.time_fair_share = rota_scheduler::TimeFairShare {
@@ -149,13 +161,19 @@ pub fn run(args: &BenchArgs) -> ExitCode {
     let running = snapshot.workloads.iter().filter(|w| w.is_running()).count();
     if args.output == Output::Text {
         println!(
-            "cluster: {} nodes x {} GPUs, {} projects in {} departments; {} workloads running, {} pending",
+            "cluster: {} nodes x {} GPUs, {} projects in {} departments; {} workloads running, {} pending ({}% CPU-heavy){}",
             args.nodes,
             args.gpus_per_node,
             args.projects,
             args.departments,
             running,
-            snapshot.workloads.len() - running
+            snapshot.workloads.len() - running,
+            args.cpu_heavy,
+            if args.no_memo {
+                "; no memo of failed shapes"
+            } else {
+                ""
+            }
         );
     }
     let mut runs = Vec::with_capacity(args.repeat as usize);
