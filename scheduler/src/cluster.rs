@@ -1,11 +1,12 @@
 //! What is free on every node and device, indexed for placement, with checkpoint and rollback so that
 //! actions can try evictions and placements and undo them (KAI's "statement").
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::SnapshotError;
 use crate::index::{Index, portion_of_memory};
 use crate::model::{GpuRequest, GpuSlots, PodPlacement};
+use crate::room::RoomTree;
 
 /// How pods are spread over the nodes of a pool.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -51,8 +52,11 @@ pub(crate) struct PodNeed {
 #[derive(Debug, Default)]
 struct PoolIndex {
     strategy: PlacementStrategy,
-    /// (key, name order, node): key is the free whole devices (binpack) or its complement (spread).
-    whole: BTreeSet<(u32, u32, usize)>,
+    /// Nodes by key, each set in name order: the key is the free whole devices (binpack) or its
+    /// complement (spread), so the first set holds the nodes to try first.
+    whole: BTreeMap<u32, RoomTree>,
+    /// The pool's nodes in name order (a [`RoomTree`] position to a node).
+    by_name: Vec<usize>,
     /// Partly used devices: (free thousandths, name order, node, device).
     shared: BTreeSet<(u32, u32, usize, u32)>,
     free_whole: i64,
@@ -60,10 +64,22 @@ struct PoolIndex {
     free_shared: i64,
 }
 
+impl PoolIndex {
+    /// The keys of `whole` that some node is filed under, smallest first.
+    fn keys_in_use(&self) -> impl DoubleEndedIterator<Item = u32> + '_ {
+        self.whole
+            .iter()
+            .filter(|(_, nodes)| nodes.len() > 0)
+            .map(|(&key, _)| key)
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Cluster {
     nodes: Vec<NodeState>,
     pool_of: Vec<usize>,
+    /// Each node's position among its pool's nodes in name order.
+    position: Vec<usize>,
     name_order: Vec<u32>,
     device_mib: Vec<u64>,
     pools: Vec<PoolIndex>,
@@ -194,6 +210,17 @@ impl Cluster {
         strategies: &[PlacementStrategy],
     ) -> Result<Self, SnapshotError> {
         let snapshot = index.snapshot;
+        let mut by_name: Vec<Vec<usize>> = vec![Vec::new(); strategies.len()];
+        for (n, node) in index.nodes.iter().enumerate() {
+            by_name[node.pool].push(n);
+        }
+        let mut position = vec![0; index.nodes.len()];
+        for nodes in &mut by_name {
+            nodes.sort_by_key(|&n| index.nodes[n].name_order);
+            for (pos, &n) in nodes.iter().enumerate() {
+                position[n] = pos;
+            }
+        }
         let mut cluster = Cluster {
             nodes: snapshot
                 .nodes
@@ -205,12 +232,15 @@ impl Cluster {
                 })
                 .collect(),
             pool_of: index.nodes.iter().map(|n| n.pool).collect(),
+            position,
             name_order: index.nodes.iter().map(|n| n.name_order).collect(),
             device_mib: snapshot.nodes.iter().map(|n| n.gpu_memory_mib).collect(),
             pools: strategies
                 .iter()
-                .map(|&strategy| PoolIndex {
+                .zip(by_name)
+                .map(|(&strategy, by_name)| PoolIndex {
                     strategy,
+                    by_name,
                     ..Default::default()
                 })
                 .collect(),
@@ -298,8 +328,8 @@ impl Cluster {
     pub fn largest_whole_free(&self, pool: usize) -> u32 {
         let p = &self.pools[pool];
         match p.strategy {
-            PlacementStrategy::Binpack => p.whole.last().map_or(0, |k| k.0),
-            PlacementStrategy::Spread => p.whole.first().map_or(0, |k| u32::MAX - k.0),
+            PlacementStrategy::Binpack => p.keys_in_use().next_back().unwrap_or(0),
+            PlacementStrategy::Spread => p.keys_in_use().next().map_or(0, |k| u32::MAX - k),
         }
     }
 
@@ -367,23 +397,23 @@ impl Cluster {
         self.add_to_index(node);
     }
 
-    /// A node with `k` free devices off `avoid` (its nodes, and its devices when it names any).
+    /// A node with `k` free devices off `avoid` (its nodes, and its devices when it names any),
+    /// and the CPU and memory of `need`: of those with the fewest free devices (binpack) or the
+    /// most (spread), the first by name.
     fn find_whole(&self, pool: usize, k: u32, need: PodNeed, avoid: &Avoid) -> Option<usize> {
         let p = &self.pools[pool];
-        let fits = |&&(_, _, n): &&(u32, u32, usize)| {
-            self.fits_cpu_memory(n, need)
-                && !avoid.nodes.contains(&n)
+        let fits = |pos: usize| {
+            let n = p.by_name[pos];
+            !avoid.nodes.contains(&n)
                 && (avoid.devices.is_empty()
                     || self.lowest_free_devices(n, k, avoid).len() >= k as usize)
         };
-        match p.strategy {
-            PlacementStrategy::Binpack => p.whole.range((k, 0, 0)..).find(fits).map(|e| e.2),
-            PlacementStrategy::Spread => p
-                .whole
-                .range(..=(u32::MAX - k, u32::MAX, usize::MAX))
-                .find(fits)
-                .map(|e| e.2),
-        }
+        let first = |(_, nodes): (&u32, &RoomTree)| nodes.first(need.cpu, need.memory, fits);
+        let pos = match p.strategy {
+            PlacementStrategy::Binpack => p.whole.range(k..).find_map(first),
+            PlacementStrategy::Spread => p.whole.range(..=u32::MAX - k).find_map(first),
+        }?;
+        Some(p.by_name[pos])
     }
 
     fn find_shared(&self, pool: usize, need: PodNeed, avoid: &Avoid) -> Option<(usize, GpuSlots)> {
@@ -525,21 +555,25 @@ impl Cluster {
         }
     }
 
-    fn whole_key(&self, n: usize) -> (u32, u32, usize) {
+    fn whole_key(&self, n: usize) -> u32 {
         let free = self.nodes[n].whole_free();
-        let key = match self.pools[self.pool_of[n]].strategy {
+        match self.pools[self.pool_of[n]].strategy {
             PlacementStrategy::Binpack => free,
             PlacementStrategy::Spread => u32::MAX - free,
-        };
-        (key, self.name_order[n], n)
+        }
     }
 
     fn add_to_index(&mut self, n: usize) {
         let key = self.whole_key(n);
         let order = self.name_order[n];
         let free = i64::from(self.nodes[n].whole_free());
+        let state = &self.nodes[n];
         let pool = &mut self.pools[self.pool_of[n]];
-        pool.whole.insert(key);
+        let size = pool.by_name.len();
+        pool.whole
+            .entry(key)
+            .or_insert_with(|| RoomTree::new(size))
+            .insert(self.position[n], state.free_cpu, state.free_memory);
         pool.free_whole += free;
         for (d, dev) in self.nodes[n].devices.iter().enumerate() {
             if dev.used > 0 && dev.used < FULL {
@@ -554,7 +588,9 @@ impl Cluster {
         let order = self.name_order[n];
         let free = i64::from(self.nodes[n].whole_free());
         let pool = &mut self.pools[self.pool_of[n]];
-        pool.whole.remove(&key);
+        if let Some(nodes) = pool.whole.get_mut(&key) {
+            nodes.remove(self.position[n]);
+        }
         pool.free_whole -= free;
         for (d, dev) in self.nodes[n].devices.iter().enumerate() {
             if dev.used > 0 && dev.used < FULL {

@@ -52,6 +52,7 @@ mod plan;
 mod preempt;
 mod quantity;
 mod reclaim;
+mod room;
 pub mod scenario;
 mod search;
 pub mod synthetic;
