@@ -14,6 +14,7 @@ pub mod client_addr;
 mod cluster;
 mod error;
 mod health;
+mod list_query;
 mod logs;
 mod metrics;
 pub mod openapi;

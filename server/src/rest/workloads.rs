@@ -1,21 +1,19 @@
 //! `/api/v1/workloads`: submit, list, get, delete, events.
 
 use axum::Json;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use rota_api::ApiError;
-use rota_api::validate::{self, FilterOp};
 use rota_api::wire::{
     DistributedAsk, DistributedCreationRequest, PodList, Preview, WorkloadCreationRequest,
     WorkloadSummary,
 };
-use rota_control::services::workloads::{
-    self, ListFilter, Page, SortBy, Submission, WorkloadEvent,
-};
+use rota_control::services::workloads::{self, Page, Submission, WorkloadEvent};
 use rota_control::services::{Rota, preview};
 use rota_scheduler::WorkloadKind;
 use serde::{Deserialize, Serialize};
 
+use super::list_query::WorkloadsQuery;
 use super::{AppResult, Body, Caller};
 
 async fn submit(
@@ -68,121 +66,14 @@ pub async fn submit_distributed(
     submit(&rota, caller, WorkloadKind::Training, req, Some(ask)).await
 }
 
-/// Fields `filterBy` accepts on `GET /api/v1/workloads`.
-const FILTER_FIELDS: [&str; 6] = [
-    "projectName",
-    "projectId",
-    "phase",
-    "type",
-    "name",
-    "clusterId",
-];
-
-/// Reads `GET /api/v1/workloads`'s query: offset, limit, sortBy, sortOrder, filterBy (repeatable,
-/// Run:ai's `field==value`) and search.
-fn list_filter(raw: Option<&str>) -> Result<ListFilter, ApiError> {
-    let mut filter = ListFilter {
-        limit: Some(50),
-        ..ListFilter::default()
-    };
-    for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        let number = |what: &str, max: u64| -> Result<u64, ApiError> {
-            value
-                .parse::<u64>()
-                .ok()
-                .filter(|n| *n <= max)
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        what,
-                        format!("must be a whole number from 0 to {max} (got {value:?})"),
-                    )
-                })
-        };
-        match key.as_ref() {
-            "offset" => filter.offset = number("offset", i32::MAX as u64)?,
-            "limit" => {
-                let n = number("limit", 500)?;
-                if n == 0 {
-                    return Err(ApiError::invalid("limit", "must be from 1 to 500"));
-                }
-                filter.limit = Some(n);
-            }
-            "search" => filter.search = Some(value.into_owned()),
-            "sortOrder" => {
-                filter.descending = match value.as_ref() {
-                    "asc" => false,
-                    "desc" => true,
-                    other => {
-                        return Err(ApiError::invalid(
-                            "sortOrder",
-                            format!("{other:?} is not asc or desc"),
-                        ));
-                    }
-                }
-            }
-            "sortBy" => filter.sort_by = sort_by(&value)?,
-            // Run:ai's clients join several terms with commas.
-            "filterBy" => {
-                for term in value.split(',').filter(|t| !t.is_empty()) {
-                    apply_filter(&mut filter, term)?;
-                }
-            }
-            _ => {}
-        }
-    }
-    Ok(filter)
-}
-
-fn sort_by(value: &str) -> Result<SortBy, ApiError> {
-    Ok(match value {
-        "createdAt" => SortBy::CreatedAt,
-        "name" => SortBy::Name,
-        "phase" => SortBy::Phase,
-        "type" => SortBy::Type,
-        "projectName" | "projectId" => SortBy::Project,
-        "priority" => SortBy::Priority,
-        other => {
-            return Err(ApiError::invalid(
-                "sortBy",
-                format!(
-                    "cannot sort by {other:?}; use createdAt, name, phase, type, projectName or priority"
-                ),
-            ));
-        }
-    })
-}
-
-fn apply_filter(filter: &mut ListFilter, term: &str) -> Result<(), ApiError> {
-    let term = validate::filter_term(term, &FILTER_FIELDS)?;
-    let v = Some(term.value.clone());
-    match (term.field.as_str(), term.op) {
-        ("projectName" | "projectId", FilterOp::Equals) => filter.project = v,
-        ("phase", FilterOp::Equals) => filter.phase = v,
-        ("phase", FilterOp::NotEquals) => filter.not_phase = v,
-        ("type", FilterOp::Equals) => filter.kind = v,
-        ("name", FilterOp::Contains | FilterOp::Equals) => filter.search = v,
-        ("clusterId", FilterOp::Equals) => {}
-        (field, _) => {
-            return Err(ApiError::invalid(
-                "filterBy",
-                format!("{field} cannot be filtered with that operator"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-#[utoipa::path(get, path = "/api/v1/workloads", tag = "workloads", security(("bearer" = [])),
-    params(("offset" = Option<u64>, Query, maximum = 2147483647, description = "Rows to skip"), ("limit" = Option<u64>, Query, minimum = 1, maximum = 500, description = "At most this many (1-500, default 50)"),
-           ("sortBy" = Option<String>, Query, pattern = r"^(createdAt|name|phase|type|projectName|projectId|priority)$", description = "createdAt, name, phase, type, projectName or priority"), ("sortOrder" = Option<String>, Query, pattern = r"^(asc|desc)$", description = "asc or desc"),
-           ("filterBy" = Option<Vec<String>>, Query, pattern = r"^((projectName|projectId|type|clusterId)==[^,]*|phase(==|!=)[^,]*|name(==|=@)[^,]*)?(,((projectName|projectId|type|clusterId)==[^,]*|phase(==|!=)[^,]*|name(==|=@)[^,]*)?)*$", description = "field==value, field!=value or field=@value; several joined by commas"), ("search" = Option<String>, Query, description = "Names containing this")),
+#[utoipa::path(get, path = "/api/v1/workloads", tag = "workloads", security(("bearer" = [])), params(WorkloadsQuery),
     responses((status = 200, body = rota_control::services::workloads::Page), (status = 401, description = "Not signed in", body = rota_api::ApiError), (status = 404, description = "filterBy names a project that does not exist", body = rota_api::ApiError), (status = 422, description = "A field is wrong; details name it", body = rota_api::ApiError)))]
 pub async fn list(
     State(rota): State<Rota>,
     _caller: Caller,
-    RawQuery(raw): RawQuery,
+    query: WorkloadsQuery,
 ) -> AppResult<Json<Page>> {
-    let filter = list_filter(raw.as_deref())?;
+    let filter = query.filter()?;
     Ok(Json(workloads::list_page(&rota, &filter).await?))
 }
 
