@@ -58,8 +58,14 @@ impl RoomTree {
         self.memory[i] = memory;
         while i > 1 {
             i /= 2;
-            self.cpu[i] = self.cpu[2 * i].max(self.cpu[2 * i + 1]);
-            self.memory[i] = self.memory[2 * i].max(self.memory[2 * i + 1]);
+            let cpu = self.cpu[2 * i].max(self.cpu[2 * i + 1]);
+            let memory = self.memory[2 * i].max(self.memory[2 * i + 1]);
+            if (self.cpu[i], self.memory[i]) == (cpu, memory) {
+                // Unchanged here, so above too.
+                break;
+            }
+            self.cpu[i] = cpu;
+            self.memory[i] = memory;
         }
     }
 
@@ -72,27 +78,37 @@ impl RoomTree {
         mut also: impl FnMut(usize) -> bool,
     ) -> Option<usize> {
         let reaches = |i: usize| self.cpu[i] >= cpu.max(0) && self.memory[i] >= memory.max(0);
-        // Depth first, left before right: at most two entries per level wait.
-        let mut stack = [0usize; 2 * usize::BITS as usize];
-        stack[0] = 1;
-        let mut top = 1;
-        while top > 0 {
-            top -= 1;
-            let i = stack[top];
-            if !reaches(i) {
-                continue;
-            }
+        if !reaches(1) {
+            return None;
+        }
+        // Depth first, left before right, without a stack: down the leftmost child that reaches
+        // the need; from a span that holds none, on to the next span to its right.
+        let mut i = 1;
+        loop {
             if i >= self.leaves {
                 if also(i - self.leaves) {
                     return Some(i - self.leaves);
                 }
+            } else if reaches(2 * i) {
+                i *= 2;
+                continue;
+            } else if reaches(2 * i + 1) {
+                i = 2 * i + 1;
                 continue;
             }
-            stack[top] = 2 * i + 1;
-            stack[top + 1] = 2 * i;
-            top += 2;
+            loop {
+                while i % 2 == 1 {
+                    i /= 2;
+                }
+                if i == 0 {
+                    return None;
+                }
+                i += 1;
+                if reaches(i) {
+                    break;
+                }
+            }
         }
-        None
     }
 }
 
